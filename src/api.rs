@@ -1,0 +1,211 @@
+//! The functions `autojit._core` exports. Argument checking and conversion live here; the
+//! work is done by the modules they call.
+
+use crate::options::{self, OPTIONS};
+use crate::stats::STATS;
+use crate::{cpython, exclusion};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+/// True when this build has a version layer for the running Python and it matches the
+/// interpreter's headers.
+fn supported() -> bool {
+    cfg!(autojit_supported) && cpython::layout::mismatches().is_empty()
+}
+
+/// Enable the JIT with the given `enable()` keywords; returns the options in force, or None
+/// (after checking the options) when this Python is not supported.
+#[pyfunction]
+#[pyo3(signature = (keywords=None))]
+fn enable<'py>(py: Python<'py>, keywords: Option<&Bound<'py, PyDict>>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let mut opts = options::from_environment(py)?;
+    options::apply_keywords(&mut opts, keywords)?;
+    for prefix in &opts.exclude {
+        options::validate_module_prefix(prefix)?;
+    }
+    if !supported() {
+        return Ok(None);
+    }
+    install(py, opts).map(Some)
+}
+
+#[cfg(autojit_supported)]
+fn install<'py>(py: Python<'py>, opts: options::Options) -> PyResult<Bound<'py, PyDict>> {
+    use crate::hook::{self, InstallOutcome};
+    let main = unsafe {
+        crate::cpython::ffi::PyInterpreterState_Get() == crate::cpython::ffi::PyInterpreterState_Main()
+    };
+    if !main {
+        return Err(PyRuntimeError::new_err("autojit runs in the main interpreter only"));
+    }
+    crate::codestate::init().map_err(PyRuntimeError::new_err)?;
+    if let InstallOutcome::Foreign(address) = hook::install() {
+        return Err(PyRuntimeError::new_err(format!(
+            "autojit cannot be enabled: another frame-evaluation function (PEP 523) is \
+             installed at {address:#x} (a debugger or another JIT?); disable it first"
+        )));
+    }
+    let dict = opts.to_dict(py)?;
+    options::install(opts);
+    Ok(dict)
+}
+
+#[cfg(not(autojit_supported))]
+fn install<'py>(_py: Python<'py>, _opts: options::Options) -> PyResult<Bound<'py, PyDict>> {
+    Err(PyRuntimeError::new_err("autojit: this Python is not supported"))
+}
+
+/// Remove the hook; returns whether it was installed.
+#[pyfunction]
+fn disable() -> bool {
+    #[cfg(autojit_supported)]
+    {
+        crate::hook::uninstall()
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        false
+    }
+}
+
+#[pyfunction]
+fn enabled() -> bool {
+    #[cfg(autojit_supported)]
+    {
+        crate::hook::installed()
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        false
+    }
+}
+
+/// Add module prefixes to the exclusion list.
+#[pyfunction]
+fn exclude(py: Python<'_>, prefixes: Vec<String>) -> PyResult<()> {
+    for prefix in &prefixes {
+        options::validate_module_prefix(prefix)?;
+    }
+    exclusion::add(prefixes);
+    let mut current = options::current(py)?;
+    current.exclude = exclusion::prefixes();
+    *options::CURRENT.lock() = Some(current);
+    Ok(())
+}
+
+#[pyfunction]
+fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in STATS.snapshot() {
+        dict.set_item(name, value)?;
+    }
+    Ok(dict)
+}
+
+#[pyfunction]
+fn reset_stats() {
+    STATS.reset();
+}
+
+/// The options in force, as a dict.
+#[pyfunction]
+fn current_options(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    options::current(py)?.to_dict(py)
+}
+
+/// The options table: (name, environment variables, default, help) for each option.
+#[pyfunction]
+fn options_table(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for spec in OPTIONS {
+        let mut env = vec![format!("AUTOJIT_{}", spec.name.to_ascii_uppercase())];
+        env.extend(spec.env_aliases.iter().map(|s| s.to_string()));
+        list.append((spec.name, env, spec.default, spec.help))?;
+    }
+    Ok(list)
+}
+
+/// What autojit knows of a code object, as a dict; None if the hook never saw it.
+#[pyfunction]
+fn code_info<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    if unsafe { pyo3::ffi::PyCode_Check(code.as_ptr()) } == 0 {
+        return Err(PyTypeError::new_err("code_info() expects a code object"));
+    }
+    #[cfg(autojit_supported)]
+    {
+        if crate::codestate::init().is_err() {
+            return Ok(None);
+        }
+        let state = unsafe { crate::codestate::get(code.as_ptr()) };
+        if state.is_null() {
+            return Ok(None);
+        }
+        let state = unsafe { &*state };
+        let dict = PyDict::new(py);
+        dict.set_item("calls", state.calls)?;
+        dict.set_item("backedges", state.backedges)?;
+        dict.set_item("eligibility", format!("{:?}", state.eligibility).to_lowercase())?;
+        dict.set_item("eligibility_text", state.eligibility.describe())?;
+        dict.set_item("module", state.module.clone())?;
+        dict.set_item("excluded_by", state.excluded_by.clone())?;
+        dict.set_item("hot", state.hot)?;
+        Ok(Some(dict))
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        let _ = py;
+        Ok(None)
+    }
+}
+
+/// Differences between the version layer and the interpreter's headers (empty when right).
+#[pyfunction]
+fn layout_mismatches() -> Vec<String> {
+    cpython::layout::mismatches()
+}
+
+/// The interpreter's own layout, as the C shim reports it from the internal headers.
+#[pyfunction]
+fn interpreter_layout() -> Vec<(String, i64)> {
+    cpython::layout::interpreter_layout()
+}
+
+/// The version layer's constants: (name, value).
+#[pyfunction]
+fn mirrored_layout() -> Vec<(String, i64)> {
+    #[cfg(autojit_supported)]
+    {
+        cpython::CHECKED.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        Vec::new()
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(enable, m)?)?;
+    m.add_function(wrap_pyfunction!(disable, m)?)?;
+    m.add_function(wrap_pyfunction!(enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(exclude, m)?)?;
+    m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(current_options, m)?)?;
+    m.add_function(wrap_pyfunction!(options_table, m)?)?;
+    m.add_function(wrap_pyfunction!(code_info, m)?)?;
+    m.add_function(wrap_pyfunction!(layout_mismatches, m)?)?;
+    m.add_function(wrap_pyfunction!(interpreter_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(mirrored_layout, m)?)?;
+    m.add("SUPPORTED", supported())?;
+    let py = m.py();
+    #[cfg(autojit_supported)]
+    let layer = Some(PyTuple::new(py, [cpython::VERSION.0, cpython::VERSION.1])?);
+    #[cfg(not(autojit_supported))]
+    let layer: Option<Bound<'_, PyTuple>> = {
+        let _ = py;
+        None
+    };
+    m.add("VERSION_LAYER", layer)?;
+    Ok(())
+}

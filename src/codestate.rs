@@ -1,0 +1,123 @@
+//! autojit's per-code-object state, kept in a code-extra slot (PEP 523's `co_extra`).
+//!
+//! CPython calls our free function when the code object dies, so the state (and, later, the
+//! compiled code it owns) lives exactly as long as the code.
+
+use crate::cpython::ffi::{_PyCode_GetExtra, _PyCode_SetExtra, _PyEval_RequestCodeExtraIndex};
+use crate::stats::STATS;
+use pyo3_ffi::{PyObject, Py_ssize_t};
+use std::os::raw::c_void;
+use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+
+/// Whether the code may ever be compiled, decided once per code object.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Eligibility {
+    Undecided,
+    Eligible,
+    /// Generator, coroutine or async generator code.
+    Generator,
+    /// Module or class body (not an optimized function body).
+    NotAFunction,
+    /// In a module the user excluded.
+    Excluded,
+}
+
+impl Eligibility {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Eligibility::Undecided => "not yet run",
+            Eligibility::Eligible => "eligible",
+            Eligibility::Generator => "generator or coroutine code (not compiled)",
+            Eligibility::NotAFunction => "module or class body (not compiled)",
+            Eligibility::Excluded => "in an excluded module",
+        }
+    }
+}
+
+pub struct CodeState {
+    /// Calls counted (frames evaluated through the hook while not tracing).
+    pub calls: u64,
+    /// Loop back-edges counted (counted by compiled code).
+    pub backedges: u64,
+    pub eligibility: Eligibility,
+    /// The exclusion-list generation `eligibility` was decided under.
+    pub exclusion_generation: u64,
+    /// The module the code was first seen in (from its frame's globals).
+    pub module: Option<String>,
+    /// The prefix that excluded it.
+    pub excluded_by: Option<String>,
+    /// Reached the call or loop threshold.
+    pub hot: bool,
+}
+
+static EXTRA_INDEX: AtomicIsize = AtomicIsize::new(-1);
+
+/// Reserve our code-extra slot. Called once, at module import.
+pub fn init() -> Result<(), &'static str> {
+    if EXTRA_INDEX.load(Relaxed) >= 0 {
+        return Ok(());
+    }
+    let index = unsafe { _PyEval_RequestCodeExtraIndex(free_state) };
+    if index < 0 {
+        return Err("no code-extra slot left in this interpreter");
+    }
+    EXTRA_INDEX.store(index, Relaxed);
+    Ok(())
+}
+
+unsafe extern "C" fn free_state(state: *mut c_void) {
+    if !state.is_null() {
+        drop(Box::from_raw(state as *mut CodeState));
+        STATS.code_objects_live.sub(1);
+    }
+}
+
+fn index() -> Py_ssize_t {
+    EXTRA_INDEX.load(Relaxed)
+}
+
+/// The state of `code`, or null if it has none yet. The GIL must be held.
+#[inline(always)]
+pub unsafe fn get(code: *mut PyObject) -> *mut CodeState {
+    let mut extra: *mut c_void = std::ptr::null_mut();
+    if _PyCode_GetExtra(code, index(), &mut extra) != 0 {
+        pyo3_ffi::PyErr_Clear();
+        return std::ptr::null_mut();
+    }
+    extra as *mut CodeState
+}
+
+/// The state of `code`, created if missing; null only if CPython could not store it
+/// (out of memory), with no exception left set. The GIL must be held.
+#[inline(always)]
+pub unsafe fn get_or_create(code: *mut PyObject) -> *mut CodeState {
+    let state = get(code);
+    if !state.is_null() {
+        return state;
+    }
+    create(code)
+}
+
+#[cold]
+unsafe fn create(code: *mut PyObject) -> *mut CodeState {
+    if index() < 0 {
+        return std::ptr::null_mut();
+    }
+    let state = Box::into_raw(Box::new(CodeState {
+        calls: 0,
+        backedges: 0,
+        eligibility: Eligibility::Undecided,
+        exclusion_generation: 0,
+        module: None,
+        excluded_by: None,
+        hot: false,
+    }));
+    if _PyCode_SetExtra(code, index(), state as *mut c_void) != 0 {
+        pyo3_ffi::PyErr_Clear();
+        drop(Box::from_raw(state));
+        return std::ptr::null_mut();
+    }
+    STATS.code_objects_seen.incr();
+    STATS.code_objects_live.add(1);
+    state
+}

@@ -1,0 +1,130 @@
+//! CPython 3.11: offsets and constants of the internal structs we touch, and the few
+//! operations whose mechanics differ between versions. Every constant below is listed in
+//! `CHECKED` and compared with the interpreter's own headers by `layout::verify`.
+
+use super::access::{field, tstate_cframe, InterpreterFrame};
+use super::ffi::_PyEval_EvalFrameDefault;
+use pyo3_ffi::{PyObject, PyThreadState};
+use std::os::raw::c_int;
+
+pub const VERSION: (u8, u8) = (3, 11);
+
+// _PyInterpreterFrame
+pub const FRAME_F_FUNC: usize = 0;
+pub const FRAME_F_GLOBALS: usize = 8;
+pub const FRAME_F_BUILTINS: usize = 16;
+pub const FRAME_F_LOCALS: usize = 24;
+pub const FRAME_F_CODE: usize = 32;
+pub const FRAME_FRAME_OBJ: usize = 40;
+pub const FRAME_PREVIOUS: usize = 48;
+pub const FRAME_PREV_INSTR: usize = 56;
+pub const FRAME_STACKTOP: usize = 64;
+pub const FRAME_IS_ENTRY: usize = 68;
+pub const FRAME_OWNER: usize = 69;
+pub const FRAME_LOCALSPLUS: usize = 72;
+pub const FRAME_SIZE: usize = 80;
+pub const FRAME_OWNED_BY_THREAD: u8 = 0;
+pub const FRAME_OWNED_BY_GENERATOR: u8 = 1;
+pub const FRAME_OWNED_BY_FRAME_OBJECT: u8 = 2;
+
+// PyCodeObject
+pub const CODE_CO_CONSTS: usize = 24;
+pub const CODE_CO_NAMES: usize = 32;
+pub const CODE_CO_EXCEPTIONTABLE: usize = 40;
+pub const CODE_CO_FLAGS: usize = 48;
+pub const CODE_CO_ARGCOUNT: usize = 56;
+pub const CODE_CO_STACKSIZE: usize = 68;
+pub const CODE_CO_FIRSTLINENO: usize = 72;
+pub const CODE_CO_NLOCALSPLUS: usize = 76;
+pub const CODE_CO_NLOCALS: usize = 80;
+pub const CODE_CO_LOCALSPLUSNAMES: usize = 96;
+pub const CODE_CO_LINETABLE: usize = 136;
+pub const CODE_CO_FIRSTTRACEABLE: usize = 168;
+pub const CODE_CO_EXTRA: usize = 176;
+pub const CODE_CO_CODE_ADAPTIVE: usize = 184;
+
+// co_flags
+pub const CO_OPTIMIZED: i32 = 0x1;
+pub const CO_NEWLOCALS: i32 = 0x2;
+pub const CO_GENERATOR: i32 = 0x20;
+pub const CO_COROUTINE: i32 = 0x80;
+pub const CO_ITERABLE_COROUTINE: i32 = 0x100;
+pub const CO_ASYNC_GENERATOR: i32 = 0x200;
+
+// PyThreadState, _PyCFrame, PyInterpreterState
+pub const TSTATE_INTERP: usize = 16;
+pub const TSTATE_RECURSION_REMAINING: usize = 32;
+pub const TSTATE_RECURSION_LIMIT: usize = 36;
+pub const TSTATE_CFRAME: usize = 56;
+pub const CFRAME_USE_TRACING: usize = 0;
+pub const CFRAME_CURRENT_FRAME: usize = 8;
+pub const CFRAME_PREVIOUS: usize = 16;
+pub const INTERP_CEVAL: usize = 96;
+pub const INTERP_EVAL_BREAKER: usize = 100;
+
+/// Every constant above, by the name the layout shim reports it under.
+pub const CHECKED: &[(&str, i64)] = &[
+    ("_PyInterpreterFrame.f_func", FRAME_F_FUNC as i64),
+    ("_PyInterpreterFrame.f_globals", FRAME_F_GLOBALS as i64),
+    ("_PyInterpreterFrame.f_builtins", FRAME_F_BUILTINS as i64),
+    ("_PyInterpreterFrame.f_locals", FRAME_F_LOCALS as i64),
+    ("_PyInterpreterFrame.f_code", FRAME_F_CODE as i64),
+    ("_PyInterpreterFrame.frame_obj", FRAME_FRAME_OBJ as i64),
+    ("_PyInterpreterFrame.previous", FRAME_PREVIOUS as i64),
+    ("_PyInterpreterFrame.prev_instr", FRAME_PREV_INSTR as i64),
+    ("_PyInterpreterFrame.stacktop", FRAME_STACKTOP as i64),
+    ("_PyInterpreterFrame.is_entry", FRAME_IS_ENTRY as i64),
+    ("_PyInterpreterFrame.owner", FRAME_OWNER as i64),
+    ("_PyInterpreterFrame.localsplus", FRAME_LOCALSPLUS as i64),
+    ("sizeof _PyInterpreterFrame", FRAME_SIZE as i64),
+    ("FRAME_OWNED_BY_THREAD", FRAME_OWNED_BY_THREAD as i64),
+    ("FRAME_OWNED_BY_GENERATOR", FRAME_OWNED_BY_GENERATOR as i64),
+    ("FRAME_OWNED_BY_FRAME_OBJECT", FRAME_OWNED_BY_FRAME_OBJECT as i64),
+    ("PyCodeObject.co_consts", CODE_CO_CONSTS as i64),
+    ("PyCodeObject.co_names", CODE_CO_NAMES as i64),
+    ("PyCodeObject.co_exceptiontable", CODE_CO_EXCEPTIONTABLE as i64),
+    ("PyCodeObject.co_flags", CODE_CO_FLAGS as i64),
+    ("PyCodeObject.co_argcount", CODE_CO_ARGCOUNT as i64),
+    ("PyCodeObject.co_stacksize", CODE_CO_STACKSIZE as i64),
+    ("PyCodeObject.co_firstlineno", CODE_CO_FIRSTLINENO as i64),
+    ("PyCodeObject.co_nlocalsplus", CODE_CO_NLOCALSPLUS as i64),
+    ("PyCodeObject.co_nlocals", CODE_CO_NLOCALS as i64),
+    ("PyCodeObject.co_localsplusnames", CODE_CO_LOCALSPLUSNAMES as i64),
+    ("PyCodeObject.co_linetable", CODE_CO_LINETABLE as i64),
+    ("PyCodeObject._co_firsttraceable", CODE_CO_FIRSTTRACEABLE as i64),
+    ("PyCodeObject.co_extra", CODE_CO_EXTRA as i64),
+    ("PyCodeObject.co_code_adaptive", CODE_CO_CODE_ADAPTIVE as i64),
+    ("CO_OPTIMIZED", CO_OPTIMIZED as i64),
+    ("CO_NEWLOCALS", CO_NEWLOCALS as i64),
+    ("CO_GENERATOR", CO_GENERATOR as i64),
+    ("CO_COROUTINE", CO_COROUTINE as i64),
+    ("CO_ITERABLE_COROUTINE", CO_ITERABLE_COROUTINE as i64),
+    ("CO_ASYNC_GENERATOR", CO_ASYNC_GENERATOR as i64),
+    ("PyThreadState.interp", TSTATE_INTERP as i64),
+    ("PyThreadState.cframe", TSTATE_CFRAME as i64),
+    ("_PyCFrame.current_frame", CFRAME_CURRENT_FRAME as i64),
+    ("_PyCFrame.previous", CFRAME_PREVIOUS as i64),
+    ("PyThreadState.recursion_remaining", TSTATE_RECURSION_REMAINING as i64),
+    ("PyThreadState.recursion_limit", TSTATE_RECURSION_LIMIT as i64),
+    ("_PyCFrame.use_tracing", CFRAME_USE_TRACING as i64),
+    ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
+    ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
+];
+
+/// Is a trace or profile function active for this thread? On 3.11 both set the C frame's
+/// `use_tracing`, which the eval loop itself checks before every instruction.
+#[inline(always)]
+pub unsafe fn tracing_active(tstate: *const PyThreadState) -> bool {
+    *field::<u8>(tstate_cframe(tstate), CFRAME_USE_TRACING) != 0
+}
+
+/// Hand a frame to CPython's own eval loop. On 3.11 a PEP 523 call costs the same recursion
+/// budget as an inlined call (one unit, taken by the loop), so nothing needs adjusting.
+#[inline(always)]
+pub unsafe fn eval_default(
+    tstate: *mut PyThreadState,
+    frame: *mut InterpreterFrame,
+    throwflag: c_int,
+) -> *mut PyObject {
+    _PyEval_EvalFrameDefault(tstate, frame, throwflag)
+}

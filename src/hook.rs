@@ -1,0 +1,190 @@
+//! Tier 0: the PEP 523 frame-evaluation function.
+//!
+//! CPython hands every Python frame it evaluates to `eval_frame` once the hook is installed.
+//! For cold code the hook must be cheap: find the code's state, count, and hand the frame to
+//! CPython's own eval loop. Frames it never takes: generator and coroutine frames (their
+//! resumptions too), module and class bodies, code in excluded modules, and any frame while
+//! tracing, profiling or monitoring is active.
+
+use crate::codestate::{self, CodeState, Eligibility};
+use crate::cpython::ffi::{
+    EvalFrameFn, InterpreterState, _PyEval_EvalFrameDefault, _PyInterpreterState_GetEvalFrameFunc,
+    _PyInterpreterState_SetEvalFrameFunc,
+};
+use crate::cpython::{self, InterpreterFrame};
+use crate::options::THRESHOLD;
+use crate::stats::STATS;
+use crate::{exclusion, stack_guard};
+use pyo3_ffi::{PyObject, PyThreadState};
+use std::os::raw::c_int;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// The frame-evaluation function autojit installs.
+pub unsafe extern "C" fn eval_frame(
+    tstate: *mut PyThreadState,
+    frame: *mut InterpreterFrame,
+    throwflag: c_int,
+) -> *mut PyObject {
+    STATS.frames_seen.incr();
+    if stack_guard::exhausted() {
+        return refuse_too_deep(tstate, frame);
+    }
+    // A thrown-into frame or a generator resumption goes straight to the interpreter.
+    if throwflag != 0 || cpython::frame_owner(frame) != cpython::FRAME_OWNED_BY_THREAD {
+        return cpython::eval_default(tstate, frame, throwflag);
+    }
+    if cpython::tracing_active(tstate) {
+        STATS.frames_while_tracing.incr();
+        return cpython::eval_default(tstate, frame, throwflag);
+    }
+    let code = cpython::frame_code(frame);
+    let state = codestate::get_or_create(code);
+    if state.is_null() {
+        return cpython::eval_default(tstate, frame, throwflag);
+    }
+    let state = &mut *state;
+    if state.exclusion_generation != exclusion::generation() {
+        decide_eligibility(state, code, frame);
+    }
+    match state.eligibility {
+        Eligibility::Eligible => {}
+        Eligibility::Excluded => {
+            STATS.frames_excluded.incr();
+            return cpython::eval_default(tstate, frame, throwflag);
+        }
+        _ => {
+            STATS.frames_ineligible.incr();
+            return cpython::eval_default(tstate, frame, throwflag);
+        }
+    }
+    let calls_before = state.calls;
+    state.calls = calls_before + 1;
+    STATS.calls.incr();
+    if calls_before >= THRESHOLD.load(Relaxed) && !state.hot {
+        mark_hot(state);
+    }
+    cpython::eval_default(tstate, frame, throwflag)
+}
+
+#[cold]
+fn mark_hot(state: &mut CodeState) {
+    // Tier 1 will compile here; until it exists, hotness is recorded for stats and explain.
+    state.hot = true;
+    STATS.hot_functions.incr();
+}
+
+/// Decide (again, if the exclusion list changed) whether the code may ever be compiled.
+#[cold]
+unsafe fn decide_eligibility(state: &mut CodeState, code: *mut PyObject, frame: *mut InterpreterFrame) {
+    let first_decision = state.eligibility == Eligibility::Undecided;
+    state.exclusion_generation = exclusion::generation();
+    let flags = cpython::code_flags(code);
+    let generator_flags = cpython::CO_GENERATOR
+        | cpython::CO_COROUTINE
+        | cpython::CO_ITERABLE_COROUTINE
+        | cpython::CO_ASYNC_GENERATOR;
+    if flags & generator_flags != 0 {
+        state.eligibility = Eligibility::Generator;
+    } else if flags & cpython::CO_OPTIMIZED == 0 {
+        state.eligibility = Eligibility::NotAFunction;
+    } else {
+        if state.module.is_none() {
+            state.module = module_name(cpython::frame_globals(frame));
+        }
+        state.excluded_by = state.module.as_deref().and_then(exclusion::excluding_prefix);
+        let was_excluded = state.eligibility == Eligibility::Excluded;
+        state.eligibility = if state.excluded_by.is_some() {
+            Eligibility::Excluded
+        } else {
+            Eligibility::Eligible
+        };
+        match (was_excluded, state.eligibility == Eligibility::Excluded) {
+            (false, true) => STATS.code_objects_excluded.add(1),
+            (true, false) => STATS.code_objects_excluded.sub(1),
+            _ => {}
+        }
+        return;
+    }
+    if first_decision {
+        STATS.code_objects_ineligible.incr();
+    }
+}
+
+/// `globals['__name__']` as a Rust string, if it is one.
+unsafe fn module_name(globals: *mut PyObject) -> Option<String> {
+    if globals.is_null() || pyo3_ffi::PyDict_Check(globals) == 0 {
+        return None;
+    }
+    let name = pyo3_ffi::PyDict_GetItemString(globals, c"__name__".as_ptr());
+    if name.is_null() || pyo3_ffi::PyUnicode_Check(name) == 0 {
+        pyo3_ffi::PyErr_Clear();
+        return None;
+    }
+    let mut size: pyo3_ffi::Py_ssize_t = 0;
+    let data = pyo3_ffi::PyUnicode_AsUTF8AndSize(name, &mut size);
+    if data.is_null() {
+        pyo3_ffi::PyErr_Clear();
+        return None;
+    }
+    let bytes = std::slice::from_raw_parts(data as *const u8, size as usize);
+    Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The C stack is nearly exhausted: raise RecursionError in the frame, through CPython's own
+/// throw path, which unwinds and releases the frame exactly as for any other error.
+#[cold]
+unsafe fn refuse_too_deep(tstate: *mut PyThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
+    STATS.stack_guard_trips.incr();
+    pyo3_ffi::PyErr_SetString(
+        pyo3_ffi::PyExc_RecursionError,
+        c"maximum recursion depth exceeded".as_ptr(),
+    );
+    cpython::eval_default(tstate, frame, 1)
+}
+
+/// What `install` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InstallOutcome {
+    Installed,
+    AlreadyInstalled,
+    /// Another frame-evaluation function is installed; we left it alone.
+    Foreign(usize),
+}
+
+fn interp() -> *mut InterpreterState {
+    unsafe { crate::cpython::ffi::PyInterpreterState_Get() }
+}
+
+fn ours() -> EvalFrameFn {
+    eval_frame
+}
+
+/// Install the hook in the current interpreter (all its threads).
+pub fn install() -> InstallOutcome {
+    unsafe {
+        let current = _PyInterpreterState_GetEvalFrameFunc(interp());
+        if current as usize == ours() as usize {
+            InstallOutcome::AlreadyInstalled
+        } else if current as usize == (_PyEval_EvalFrameDefault as EvalFrameFn) as usize {
+            _PyInterpreterState_SetEvalFrameFunc(interp(), ours());
+            InstallOutcome::Installed
+        } else {
+            InstallOutcome::Foreign(current as usize)
+        }
+    }
+}
+
+/// Remove the hook, restoring CPython's default. Returns whether it was installed. A
+/// foreign hook installed after ours is left in place.
+pub fn uninstall() -> bool {
+    if installed() {
+        unsafe { _PyInterpreterState_SetEvalFrameFunc(interp(), _PyEval_EvalFrameDefault) };
+        true
+    } else {
+        false
+    }
+}
+
+pub fn installed() -> bool {
+    unsafe { _PyInterpreterState_GetEvalFrameFunc(interp()) as usize == ours() as usize }
+}

@@ -1,0 +1,78 @@
+//! Counters, exposed to Python by `autojit.stats()`.
+//!
+//! Every counter is only changed with the GIL held (from the frame-evaluation hook or from
+//! module functions), so a relaxed load and store is enough: no locked instruction on the
+//! hook's path.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub const fn new() -> Self {
+        Counter(AtomicU64::new(0))
+    }
+    /// Add one. Callers hold the GIL.
+    #[inline(always)]
+    pub fn incr(&self) {
+        self.add(1)
+    }
+    #[inline(always)]
+    pub fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed)
+    }
+    #[inline(always)]
+    pub fn sub(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_sub(n), Relaxed)
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+    fn reset(&self) {
+        self.0.store(0, Relaxed)
+    }
+}
+
+macro_rules! counters {
+    ($( $(#[doc = $doc:expr])* $name:ident $(, resettable = $reset:expr)? ;)*) => {
+        pub struct Counters { $( $(#[doc = $doc])* pub $name: Counter, )* }
+        pub static STATS: Counters = Counters { $( $name: Counter::new(), )* };
+        impl Counters {
+            /// Every counter by name, in declaration order.
+            pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+                vec![ $( (stringify!($name), self.$name.get()), )* ]
+            }
+            /// Zero the counters of events; gauges such as live code objects keep their value.
+            pub fn reset(&self) {
+                $( if counters!(@resettable $($reset)?) { self.$name.reset(); } )*
+            }
+        }
+    };
+    (@resettable) => { true };
+    (@resettable $reset:expr) => { $reset };
+}
+
+counters! {
+    /// Frames the hook was handed, of any kind.
+    frames_seen;
+    /// Calls counted: frames of eligible, non-excluded functions evaluated while not tracing.
+    calls;
+    /// Frames passed straight to the interpreter because tracing, profiling or monitoring was on.
+    frames_while_tracing;
+    /// Frames of generators, coroutines, module and class bodies (never compiled).
+    frames_ineligible;
+    /// Frames of code in excluded modules.
+    frames_excluded;
+    /// Code objects that got autojit state.
+    code_objects_seen;
+    /// Code objects with autojit state still alive (a gauge: reset_stats() leaves it).
+    code_objects_live, resettable = false;
+    /// Code objects found to be in an excluded module.
+    code_objects_excluded;
+    /// Code objects that can never be compiled (generators, coroutines, module or class bodies).
+    code_objects_ineligible;
+    /// Functions that reached the call or loop threshold.
+    hot_functions;
+    /// RecursionError raised because the C stack ran low (deep recursion with a raised limit).
+    stack_guard_trips;
+}
