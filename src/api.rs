@@ -184,7 +184,37 @@ fn mirrored_layout() -> Vec<(String, i64)> {
     }
 }
 
+/// For tests: install (or remove) a pass-through frame-evaluation function that is not ours,
+/// standing in for a debugger or another JIT.
+#[pyfunction]
+fn _install_foreign_hook(install: bool) -> PyResult<()> {
+    #[cfg(autojit_supported)]
+    unsafe {
+        use crate::cpython::ffi::*;
+        unsafe extern "C" fn foreign(
+            tstate: *mut pyo3::ffi::PyThreadState,
+            frame: *mut crate::cpython::InterpreterFrame,
+            throwflag: std::os::raw::c_int,
+        ) -> *mut pyo3::ffi::PyObject {
+            crate::cpython::eval_default(tstate, frame, throwflag)
+        }
+        let interp = PyInterpreterState_Get();
+        if install {
+            _PyInterpreterState_SetEvalFrameFunc(interp, foreign);
+        } else if _PyInterpreterState_GetEvalFrameFunc(interp) as usize == (foreign as EvalFrameFn) as usize {
+            _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
+        }
+        Ok(())
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        let _ = install;
+        Err(PyRuntimeError::new_err("not supported"))
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_install_foreign_hook, m)?)?;
     m.add_function(wrap_pyfunction!(enable, m)?)?;
     m.add_function(wrap_pyfunction!(disable, m)?)?;
     m.add_function(wrap_pyfunction!(enabled, m)?)?;

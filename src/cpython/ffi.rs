@@ -30,7 +30,15 @@ extern "C" {
 extern "C" {
     pub fn PyInterpreterState_Get() -> *mut InterpreterState;
     pub fn PyInterpreterState_Main() -> *mut InterpreterState;
+}
+
+// The code-extra API was renamed to PyUnstable_* in 3.12 (the old names are macros there).
+#[cfg(autojit_supported)]
+extern "C" {
+    #[cfg_attr(autojit_py312, link_name = "PyUnstable_Eval_RequestCodeExtraIndex")]
     pub fn _PyEval_RequestCodeExtraIndex(free: unsafe extern "C" fn(*mut c_void)) -> Py_ssize_t;
+    #[cfg_attr(autojit_py312, link_name = "PyUnstable_Code_GetExtra")]
     pub fn _PyCode_GetExtra(code: *mut PyObject, index: Py_ssize_t, extra: *mut *mut c_void) -> c_int;
+    #[cfg_attr(autojit_py312, link_name = "PyUnstable_Code_SetExtra")]
     pub fn _PyCode_SetExtra(code: *mut PyObject, index: Py_ssize_t, extra: *mut c_void) -> c_int;
 }

@@ -1,0 +1,37 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import autojit
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cpython_suite: runs part of CPython's own regression suite (slow)")
+
+
+@pytest.fixture
+def jit():
+    """The JIT enabled for one test, with clean counters; disabled afterwards."""
+    autojit.reset_stats()
+    autojit.enable()
+    try:
+        yield autojit
+    finally:
+        autojit.disable()
+
+
+def run_python(code, *args, env=None, cwd=None, timeout=120):
+    """Run `code` in a fresh interpreter (this one), returning the CompletedProcess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOJIT")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, *args, "-c", textwrap.dedent(code)] if code is not None else [sys.executable, *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
