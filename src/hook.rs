@@ -33,11 +33,11 @@ pub unsafe extern "C" fn eval_frame(
     if throwflag != 0 || cpython::frame_owner(frame) != cpython::FRAME_OWNED_BY_THREAD {
         return cpython::eval_default(tstate, frame, throwflag);
     }
-    if cpython::tracing_active(tstate) {
+    let code = cpython::frame_code(frame);
+    if cpython::tracing_active(tstate, code) {
         STATS.frames_while_tracing.incr();
         return cpython::eval_default(tstate, frame, throwflag);
     }
-    let code = cpython::frame_code(frame);
     let state = codestate::get_or_create(code);
     if state.is_null() {
         return cpython::eval_default(tstate, frame, throwflag);

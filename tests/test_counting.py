@@ -153,3 +153,27 @@ def test_nothing_is_counted_while_monitoring(jit):
     assert autojit.explain(f, format="dict")["calls"] == 0
     f()
     assert autojit.explain(f, format="dict")["calls"] == 1
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
+def test_nothing_is_counted_under_local_monitoring_events(jit):
+    # coverage's sysmon core instruments code objects with local events only: the
+    # interpreter-wide tool table stays empty, so the hook must look at the code too.
+    mon = sys.monitoring
+    tool = mon.COVERAGE_ID
+
+    def f():
+        return 1
+
+    mon.use_tool_id(tool, "autojit-test")
+    try:
+        mon.register_callback(tool, mon.events.LINE, lambda code, line: None)
+        mon.set_local_events(tool, f.__code__, mon.events.LINE)
+        for _ in range(10):
+            f()
+        mon.set_local_events(tool, f.__code__, 0)
+    finally:
+        mon.free_tool_id(tool)
+    assert autojit.explain(f, format="dict")["calls"] == 0
+    f()
+    assert autojit.explain(f, format="dict")["calls"] == 1

@@ -73,3 +73,12 @@ pub fn mismatches() -> Vec<String> {
 pub fn mismatches() -> Vec<String> {
     vec!["no version layer for this Python".to_owned()]
 }
+
+#[cfg(all(test, autojit_supported))]
+mod tests {
+    #[test]
+    fn version_layer_matches_the_interpreter_headers() {
+        assert_eq!(super::mismatches(), Vec::<String>::new());
+        assert!(super::interpreter_layout().len() >= 40);
+    }
+}

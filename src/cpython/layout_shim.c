@@ -91,6 +91,10 @@ static const autojit_layout_entry layout[] = {
     OFF(PyThreadState, c_recursion_remaining),
     CONST(C_RECURSION_LIMIT),
     OFF(PyInterpreterState, monitors),
+    OFF(PyCodeObject, _co_monitoring),
+    OFF(_PyCoMonitoringData, local_monitors),
+    {"sizeof local_monitors.tools", (long long)sizeof(((_PyCoMonitoringData *)0)->local_monitors.tools)},
+    CONST(_PY_MONITORING_LOCAL_EVENTS),
     {"sizeof monitors.tools", (long long)sizeof(((PyInterpreterState *)0)->monitors.tools)},
 #else
     OFF(PyThreadState, recursion_remaining),

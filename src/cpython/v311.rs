@@ -112,9 +112,10 @@ pub const CHECKED: &[(&str, i64)] = &[
 ];
 
 /// Is a trace or profile function active for this thread? On 3.11 both set the C frame's
-/// `use_tracing`, which the eval loop itself checks before every instruction.
+/// `use_tracing`, which the eval loop itself checks before every instruction (3.11 has no
+/// per-code monitoring, so `code` is not needed).
 #[inline(always)]
-pub unsafe fn tracing_active(tstate: *const PyThreadState) -> bool {
+pub unsafe fn tracing_active(tstate: *const PyThreadState, _code: *const PyObject) -> bool {
     *field::<u8>(tstate_cframe(tstate), CFRAME_USE_TRACING) != 0
 }
 

@@ -66,6 +66,12 @@ pub const INTERP_CEVAL: usize = 368;
 pub const INTERP_EVAL_BREAKER: usize = 368;
 pub const INTERP_MONITORS: usize = 381744;
 pub const MONITORS_TOOLS_SIZE: usize = 15;
+pub const CODE_CO_MONITORING: usize = 168;
+pub const CO_MONITORING_LOCAL_MONITORS: usize = 0;
+pub const LOCAL_MONITORS_TOOLS_SIZE: usize = 15;
+/// Only the first `_PY_MONITORING_LOCAL_EVENTS` tool bytes of a code's local monitors are
+/// initialized; the rest may hold garbage.
+pub const MONITORING_LOCAL_EVENTS: usize = 10;
 
 /// C recursion units `_PyEval_EvalFrameDefault` takes on entry (`PY_EVAL_C_STACK_UNITS` in
 /// Python/ceval.c, which no header exports).
@@ -121,20 +127,37 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("C_RECURSION_LIMIT", C_RECURSION_LIMIT as i64),
     ("PyInterpreterState.monitors", INTERP_MONITORS as i64),
     ("sizeof monitors.tools", MONITORS_TOOLS_SIZE as i64),
+    ("PyCodeObject._co_monitoring", CODE_CO_MONITORING as i64),
+    ("_PyCoMonitoringData.local_monitors", CO_MONITORING_LOCAL_MONITORS as i64),
+    ("sizeof local_monitors.tools", LOCAL_MONITORS_TOOLS_SIZE as i64),
+    ("_PY_MONITORING_LOCAL_EVENTS", MONITORING_LOCAL_EVENTS as i64),
     ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
     ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
 ];
 
-/// Is any tracing, profiling or monitoring tool active? On 3.12 `sys.settrace`,
-/// `sys.setprofile` and every `sys.monitoring` tool (coverage's core included) register
-/// their events in the interpreter's `monitors.tools` bytes, so one look covers them all.
+/// Is any tracing, profiling or monitoring tool active for `code`? On 3.12 `sys.settrace`,
+/// `sys.setprofile` and every global `sys.monitoring` event register in the interpreter's
+/// `monitors.tools` bytes; `sys.monitoring.set_local_events` (coverage's sysmon core uses it)
+/// registers in the code object's own `_co_monitoring->local_monitors` instead.
 #[inline(always)]
-pub unsafe fn tracing_active(tstate: *const PyThreadState) -> bool {
+pub unsafe fn tracing_active(tstate: *const PyThreadState, code: *const PyObject) -> bool {
     let tools = tstate_interp(tstate).add(INTERP_MONITORS);
     // Two overlapping 8-byte reads cover the 15 tool bytes exactly.
     let low = (tools as *const u64).read_unaligned();
     let high = (tools.add(MONITORS_TOOLS_SIZE - 8) as *const u64).read_unaligned();
-    (low | high) != 0
+    if (low | high) != 0 {
+        return true;
+    }
+    const _: () = assert!(MONITORING_LOCAL_EVENTS == 10);
+    let monitoring = *field::<*const u8>(code.cast(), CODE_CO_MONITORING);
+    if monitoring.is_null() {
+        return false;
+    }
+    // The MONITORING_LOCAL_EVENTS (10) meaningful bytes: an 8-byte and a 2-byte read.
+    let local = monitoring.add(CO_MONITORING_LOCAL_MONITORS);
+    let first = (local as *const u64).read_unaligned();
+    let rest = (local.add(8) as *const u16).read_unaligned();
+    (first | rest as u64) != 0
 }
 
 /// Hand a frame to CPython's own eval loop.
