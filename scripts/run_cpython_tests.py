@@ -4,31 +4,33 @@
     python scripts/run_cpython_tests.py [--python PATH] [--list FILE | TEST ...]
                                         [-j N] [--threshold N] [--timeout SECS] [--seed N]
 
-Runs ``PATH -m test`` (regrtest, shipped with the interpreter; default PATH: this Python)
-on the named test modules twice: plain (every AUTOJIT* variable removed), then with
+Runs regrtest (``PATH -m test``, shipped with the interpreter; default PATH: this Python)
+on each named test module twice: plain (every AUTOJIT* variable removed), then with
 ``AUTOJIT=1 AUTOJIT_STATS=1 AUTOJIT_THRESHOLD=N`` -- autojit.pth then enables the JIT in
-every Python process started, regrtest's ``-j`` workers included. Both runs get the same
-``--randseed``, ``--timeout`` and ``-j``. ``--list FILE`` names one test module per line;
-``#`` starts a comment.
+every Python process started, the processes the tests start included. ``--list FILE`` names
+one test module per line; ``#`` starts a comment.
 
-The runs are compared per test case (regrtest's ``--junit-xml``: test id -> pass, failure,
-error, skipped, expected failure, unexpected success, or missing), per test module
-(regrtest's summary: OK, failed, skipped, env changed, ...) and by regrtest's exit status.
-A module whose process crashed has no test cases in the XML and is "failed" (with -j) or
-leaves no summary at all (without -j): that is a difference unless the plain run does the
-same. regrtest's XML has blind spots, covered by the module verdicts: tests skipped by a
-decorator and tests of a class whose setUpClass failed are absent, and a test whose
-subtests failed is an unnamed entry (reported as "no result, e.g. failed subtests").
+Each module gets its own regrtest process (its tests run in that process, as regrtest's
+-j workers do), N of them at a time with ``-j N``, all with the same ``--timeout`` and
+``--randseed``. The regrtest process reads AUTOJIT_STATS at start-up and then removes it
+from its environment, so that its autojit report (``autojit report`` then ``name  value``
+lines, printed at exit) is not also appended to the stderr of every process a test starts,
+which tests check. The JIT run's reports are summed: ``calls`` must be above 0.
 
-Every autojit report (``autojit report`` then ``name  value`` lines, one per process that
-exits normally) in the JIT run's output is summed; ``calls`` must be above 0.
+The runs are compared per module (regrtest's verdict: OK, failed, skipped, env changed, ...,
+and the exit status: a crash is a negative status and no results) and per test case
+(regrtest's ``--junit-xml``: test id -> pass, failure, error, skipped, expected failure,
+unexpected success, or missing). regrtest's XML has blind spots that the module verdict
+covers: tests skipped by a decorator and the tests of a class whose setUpClass failed are
+absent, and a test whose subtests failed is an unnamed entry ("no result").
 
 Exit status: 0 if the two runs agree and the JIT was active, 1 otherwise. The regrtest logs
-(plain.log, jit.log) and XML files are kept in a temporary directory when the status is 1.
+and XML files are kept in a temporary directory when the status is 1.
 """
 
 import argparse
 import collections
+import concurrent.futures
 import os
 import random
 import re
@@ -40,12 +42,16 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-Run = collections.namedtuple("Run", "label returncode seconds log cases verdicts")
+ModuleRun = collections.namedtuple("ModuleRun", "module returncode seconds log cases verdict")
+
+# `python -m test`, after taking AUTOJIT_STATS out of the environment tests see (the
+# variable is read when autojit.pth enables the JIT, before this runs).
+REGRTEST = ("import os, runpy; os.environ.pop('AUTOJIT_STATS', None); "
+            "runpy.run_module('test', run_name='__main__', alter_sys=True)")
 
 # Child element of <testcase> -> outcome (regrtest's RegressionTestResult).
 OUTCOME_TAGS = {"error": "error", "failure": "failure", "skipped": "skipped",
                 "output": "expected failure", "outcome": "unexpected success"}
-PROGRESS = re.compile(r"^\d+:\d\d:\d\d .*\[\s*\d+/\d+(/\d+)?\] (\S+)")
 
 
 def read_list(path):
@@ -62,8 +68,8 @@ def testcase_outcomes(xml_text):
         for case in suite.iter("testcase"):
             name = case.get("name")
             if name is None:  # started, never finished: failed subtests
-                key = f"{previous} [the unnamed test case after it]" if previous \
-                    else f"[unnamed first test case of suite {index}]"
+                key = (f"{previous} [the unnamed test case after it]" if previous
+                       else f"[unnamed first test case of suite {index}]")
                 cases[key] = ("no result, e.g. failed subtests", "")
                 continue
             if case.get("classname"):
@@ -86,45 +92,23 @@ def testcase_outcomes(xml_text):
     return cases
 
 
-def module_verdicts(log, modules):
-    """{module: verdict} from the summary regrtest prints after '== Tests result:'."""
+def module_verdict(log, module):
+    """regrtest's verdict on `module`, from the summary after '== Tests result:'."""
     _, found, summary = log.rpartition("== Tests result:")
     if not found:
-        return {m: "no result (regrtest did not finish)" for m in modules}
-    verdicts = {m: [] for m in modules}
-    category = None
+        return "no result (regrtest did not finish)"
+    verdicts, category = [], None
     for line in summary.splitlines()[1:]:
         header = re.match(r"\d+ (re-run )?tests?( .*)?:$", line)
         if header:
             category = (header[2] or "re-run").strip()
             category = re.sub(r".*\((.*)\)$", r"\1", category)  # "... (env changed)"
         elif line.startswith("    ") and category:
-            for name in line.split():
-                verdicts.setdefault(name, []).append(category)
+            if module in line.split():
+                verdicts.append(category)
         else:
             category = None
-    return {m: ", ".join(v) or "OK" for m, v in verdicts.items()}
-
-
-def module_of(test_id, modules):
-    for m in modules:
-        if test_id.startswith((f"test.{m}.", f"{m}.")):
-            return m
-    return "?"
-
-
-def module_output(log, module, limit=80):
-    """What regrtest printed while running `module` (from its progress line on)."""
-    lines, inside = [], False
-    for line in log.splitlines():
-        progress = PROGRESS.match(line)
-        if progress or line.startswith("== Tests result:"):
-            inside = bool(progress) and progress[2] == module
-        if inside:
-            lines.append(line)
-    if len(lines) > limit:
-        lines = lines[:limit] + [f"... ({len(lines) - limit} more lines in the log)"]
-    return "\n".join(lines)
+    return ", ".join(verdicts) or "OK"
 
 
 def autojit_reports(log):
@@ -145,18 +129,29 @@ def autojit_reports(log):
     return reports
 
 
-def run_regrtest(label, args, tests, env, workdir):
-    xml_path = os.path.join(workdir, f"{label}.xml")
-    log_path = os.path.join(workdir, f"{label}.log")
-    command = [args.python, "-m", "test", "--junit-xml", xml_path, "--timeout",
-               str(args.timeout), "--randseed", str(args.seed)]
-    if args.jobs:
-        command += ["-j", str(args.jobs)]
-    print(f"[{label}] {' '.join(command + tests)}", flush=True)
+def describe_status(returncode):
+    if returncode is not None and returncode < 0:
+        try:
+            return f"{returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            pass
+    return "killed: no exit within the runner's timeout" if returncode is None else str(returncode)
+
+
+def run_module(label, module, args, env, workdir):
+    """One regrtest process running `module`."""
+    xml_path = os.path.join(workdir, f"{label}-{module}.xml")
+    log_path = os.path.join(workdir, f"{label}-{module}.log")
+    command = [args.python, "-c", REGRTEST, "--junit-xml", xml_path,
+               "--timeout", str(args.timeout), "--randseed", str(args.seed), module]
     start = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log_file:
-        returncode = subprocess.call(command + tests, env=env, cwd=workdir,
-                                     stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            returncode = subprocess.run(command, env=env, cwd=workdir, stdout=log_file,
+                                        stderr=subprocess.STDOUT,
+                                        timeout=2 * args.timeout + 60).returncode
+        except subprocess.TimeoutExpired:
+            returncode = None
     seconds = time.monotonic() - start
     with open(log_path, encoding="utf-8", errors="replace") as f:
         log = f.read()
@@ -164,66 +159,62 @@ def run_regrtest(label, args, tests, env, workdir):
     if os.path.exists(xml_path):
         with open(xml_path, encoding="utf-8") as f:
             cases = testcase_outcomes(f.read())
-    print(f"[{label}] exit status {describe_status(returncode)}, {seconds:.1f} s, "
-          f"{len(cases)} test cases, log {log_path}", flush=True)
-    return Run(label, returncode, seconds, log, cases, module_verdicts(log, tests))
+    run = ModuleRun(module, returncode, seconds, log, cases, module_verdict(log, module))
+    print(f"[{label}] {module}: {summarize(run)}, exit status {describe_status(returncode)}, "
+          f"{seconds:.1f} s", flush=True)
+    return run
 
 
-def describe_status(returncode):
-    if returncode < 0:
-        try:
-            return f"{returncode} ({signal.Signals(-returncode).name})"
-        except ValueError:
-            pass
-    return str(returncode)
+def run_all(label, tests, args, env, workdir):
+    print(f"[{label}] {args.python} -c <python -m test> --junit-xml FILE --timeout "
+          f"{args.timeout} --randseed {args.seed} MODULE, {args.jobs or 1} at a time", flush=True)
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(args.jobs or 1) as pool:
+        runs = list(pool.map(lambda m: run_module(label, m, args, env, workdir), tests))
+    return {run.module: run for run in runs}, time.monotonic() - start
 
 
-def compare(plain, jit, modules):
-    """Every difference between the two runs, one (multi-line) string each."""
-    diffs = []
-    if plain.returncode != jit.returncode:
-        diffs.append(f"regrtest exit status: plain {describe_status(plain.returncode)}, "
-                     f"JIT {describe_status(jit.returncode)}")
-    for m in modules:
-        if plain.verdicts[m] != jit.verdicts[m]:
-            diff = f"{m}: plain {plain.verdicts[m]}, JIT {jit.verdicts[m]}"
-            for run in (plain, jit):
-                if run.verdicts[m] != "OK":
-                    output = module_output(run.log, m) or "(no output found in the log)"
-                    diff += f"\n  {run.label} output of {m}:\n" + indent(output, 4)
-            diffs.append(diff)
-    counts = {run.label: collections.Counter(module_of(k, modules) for k in run.cases)
-              for run in (plain, jit)}
-    for key in sorted(plain.cases.keys() | jit.cases.keys()):
-        m = module_of(key, modules)
-        before, detail_before = plain.cases.get(key, ("missing", ""))
-        after, detail_after = jit.cases.get(key, ("missing", ""))
-        if before == after:
-            continue
-        if "missing" in (before, after) and 0 in (counts["plain"][m], counts["jit"][m]):
-            continue  # a whole module without results: reported once below
-        diff = f"{key}: plain {before}, JIT {after}"
-        for label, detail in (("plain", detail_before), ("JIT", detail_after)):
-            if detail:
-                diff += f"\n  {label}:\n" + indent(detail, 4)
-        diffs.append(diff)
-    for m in sorted(set(counts["plain"]) | set(counts["jit"])):
-        for run, other in ((plain, jit), (jit, plain)):
-            if counts[other.label][m] and not counts[run.label][m]:
-                diffs.append(f"{m}: no test case results in the {run.label} run "
-                             f"({counts[other.label][m]} in the {other.label} run)")
-    return diffs
+def summarize(run):
+    outcomes = collections.Counter(outcome for outcome, _ in run.cases.values())
+    detail = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+    return f"{run.verdict} ({detail or 'no test cases'})"
 
 
-def indent(text, n):
+def indent(text, n=4):
     return "\n".join(" " * n + line for line in text.splitlines())
 
 
-def summarize(run, module):
-    outcomes = collections.Counter(o for k, (o, _) in run.cases.items()
-                                   if module_of(k, [module]) == module)
-    detail = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
-    return f"{run.verdicts[module]} ({detail or 'no test cases'})"
+def compare(plain, jit, limit=200):
+    """Every difference between two ModuleRuns of one module, one (multi-line) string each."""
+    diffs = []
+    if (plain.verdict, plain.returncode) != (jit.verdict, jit.returncode):
+        diff = (f"{plain.module}: plain {plain.verdict} (exit status "
+                f"{describe_status(plain.returncode)}), JIT {jit.verdict} "
+                f"(exit status {describe_status(jit.returncode)})")
+        for label, run in (("plain", plain), ("JIT", jit)):
+            if run.verdict != "OK" or run.returncode != 0:
+                lines = run.log.splitlines()
+                if len(lines) > limit:
+                    lines = [f"... ({len(lines) - limit} lines before these)"] + lines[-limit:]
+                diff += f"\n  {label} regrtest output:\n" + indent("\n".join(lines))
+        diffs.append(diff)
+    for run, other in ((plain, jit), (jit, plain)):
+        if other.cases and not run.cases:
+            name = "plain" if run is plain else "JIT"
+            diffs.append(f"{run.module}: no test case results in the {name} run "
+                         f"({len(other.cases)} in the other run)")
+    if not plain.cases or not jit.cases:
+        return diffs
+    for key in sorted(plain.cases.keys() | jit.cases.keys()):
+        before, detail_before = plain.cases.get(key, ("missing", ""))
+        after, detail_after = jit.cases.get(key, ("missing", ""))
+        if before != after:
+            diff = f"{key}: plain {before}, JIT {after}"
+            for label, detail in (("plain", detail_before), ("JIT", detail_after)):
+                if detail:
+                    diff += f"\n  {label}:\n" + indent(detail)
+            diffs.append(diff)
+    return diffs
 
 
 def main(argv=None):
@@ -232,7 +223,7 @@ def main(argv=None):
     parser.add_argument("tests", nargs="*", help="test modules, e.g. test_scope")
     parser.add_argument("--list", help="file naming one test module per line")
     parser.add_argument("--python", default=sys.executable, help="interpreter to test")
-    parser.add_argument("-j", "--jobs", type=int, help="regrtest worker processes")
+    parser.add_argument("-j", "--jobs", type=int, help="test modules run at once")
     parser.add_argument("--threshold", type=int, default=0, help="AUTOJIT_THRESHOLD (default 0)")
     parser.add_argument("--timeout", type=int, default=600, help="regrtest per-test timeout")
     parser.add_argument("--seed", type=int, default=random.randrange(2**32),
@@ -251,28 +242,27 @@ def main(argv=None):
         return 1
 
     workdir = tempfile.mkdtemp(prefix="autojit-regrtest-")
-    plain = run_regrtest("plain", args, tests, plain_env, workdir)
-    jit = run_regrtest("jit", args, tests, jit_env, workdir)
+    plain, plain_seconds = run_all("plain", tests, args, plain_env, workdir)
+    jit, jit_seconds = run_all("jit", tests, args, jit_env, workdir)
 
-    print(f"\n{'module':<24} {'plain':<38} JIT")
+    print(f"\n{'module':<24} {'plain':<40} JIT")
     for m in tests:
-        print(f"{m:<24} {summarize(plain, m):<38} {summarize(jit, m)}")
+        print(f"{m:<24} {summarize(plain[m]):<40} {summarize(jit[m])}")
 
-    reports = autojit_reports(jit.log)
+    reports = [r for m in tests for r in autojit_reports(jit[m].log)]
     calls = sum(r.get("calls", 0) for r in reports)
     compiled = [r["compiled"] for r in reports if "compiled" in r]
     print(f"\nautojit: {len(reports)} reports, calls {calls}"
           + (f", compiled {sum(compiled)}" if compiled else ""))
-    print(f"time: plain {plain.seconds:.1f} s, JIT {jit.seconds:.1f} s (seed {args.seed})")
+    print(f"time: plain {plain_seconds:.1f} s, JIT {jit_seconds:.1f} s (seed {args.seed})")
 
-    diffs = compare(plain, jit, tests)
-    failed = bool(diffs) or calls == 0
+    diffs = [diff for m in tests for diff in compare(plain[m], jit[m])]
     if diffs:
         print(f"\n{len(diffs)} differences between the plain and the JIT run:")
         print("\n".join(diffs))
     if calls == 0:
         print("\nFAIL: the JIT run counted no calls: autojit was not active")
-    if failed:
+    if diffs or calls == 0:
         print(f"\nFAIL (logs kept in {workdir})")
         return 1
     shutil.rmtree(workdir)

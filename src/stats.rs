@@ -75,4 +75,45 @@ counters! {
     hot_functions;
     /// RecursionError raised because the C stack ran low (deep recursion with a raised limit).
     stack_guard_trips;
+    /// Functions compiled (all tiers).
+    compiled;
+    /// Compilations that failed or were refused (see explain() for the reason).
+    compile_failures;
+    /// Nanoseconds spent compiling.
+    compile_ns;
+    /// Bytes of machine code alive (a gauge).
+    code_bytes, resettable = false;
+    /// Bytes of executable memory mapped for it, whole pages (a gauge).
+    code_bytes_mapped, resettable = false;
+    /// Compilations refused because the code_limit option was reached.
+    code_limit_refusals;
+    /// Instructions compiled as a fallback into the interpreter (no template for them).
+    fallback_instructions;
+    /// Calls that ran compiled code.
+    compiled_calls;
+    /// Exits from compiled code into the interpreter before the function finished (not errors).
+    interpreter_exits;
+    /// Exceptions handed from compiled code to the interpreter's unwinder.
+    exception_exits;
+}
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+
+/// Instructions compiled as fallbacks into the interpreter, by opcode name.
+static FALLBACKS_BY_OPCODE: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
+
+pub fn count_fallbacks(names: &[&'static str]) {
+    let mut map = FALLBACKS_BY_OPCODE.lock();
+    for name in names {
+        *map.entry(name).or_default() += 1;
+    }
+}
+
+pub fn fallbacks_by_opcode() -> Vec<(&'static str, u64)> {
+    FALLBACKS_BY_OPCODE.lock().iter().map(|(k, v)| (*k, *v)).collect()
+}
+
+pub fn reset_fallbacks() {
+    FALLBACKS_BY_OPCODE.lock().clear();
 }

@@ -129,3 +129,35 @@ pub unsafe fn eval_default(
 ) -> *mut PyObject {
     _PyEval_EvalFrameDefault(tstate, frame, throwflag)
 }
+
+/// Reference counts are plain on 3.11.
+pub const REFCOUNTS: crate::backend::RefcountModel = crate::backend::RefcountModel::Plain;
+
+/// Take the recursion unit the eval loop takes when it starts a frame (`start_frame`). False
+/// when the budget is spent: the caller hands the frame to the interpreter, which raises
+/// RecursionError (or re-syncs a raised limit) exactly as it always does.
+#[inline(always)]
+pub unsafe fn enter_recursive_py(tstate: *mut PyThreadState) -> bool {
+    let remaining = field::<i32>(tstate.cast(), TSTATE_RECURSION_REMAINING);
+    if *remaining <= 0 {
+        return false;
+    }
+    *remaining -= 1;
+    true
+}
+
+#[inline(always)]
+pub unsafe fn leave_recursive_py(tstate: *mut PyThreadState) {
+    *field::<i32>(tstate.cast(), TSTATE_RECURSION_REMAINING) += 1;
+}
+
+/// A frame whose compiled code returned `result`. On 3.11 `_PyEval_Vector` clears and pops
+/// the frame after the frame-evaluation function returns, so there is nothing to do.
+#[inline(always)]
+pub unsafe fn finish_returned_frame(
+    _tstate: *mut PyThreadState,
+    _frame: *mut InterpreterFrame,
+    result: *mut PyObject,
+) -> *mut PyObject {
+    result
+}

@@ -59,6 +59,9 @@ pub const TSTATE_PY_RECURSION_REMAINING: usize = 28;
 pub const TSTATE_PY_RECURSION_LIMIT: usize = 32;
 pub const TSTATE_C_RECURSION_REMAINING: usize = 36;
 pub const TSTATE_CFRAME: usize = 56;
+pub const TSTATE_DATASTACK_CHUNK: usize = 232;
+pub const TSTATE_DATASTACK_TOP: usize = 240;
+pub const STACK_CHUNK_DATA: usize = 24;
 pub const CFRAME_CURRENT_FRAME: usize = 0;
 pub const CFRAME_PREVIOUS: usize = 8;
 pub const C_RECURSION_LIMIT: i32 = 1500;
@@ -124,6 +127,9 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.py_recursion_remaining", TSTATE_PY_RECURSION_REMAINING as i64),
     ("PyThreadState.py_recursion_limit", TSTATE_PY_RECURSION_LIMIT as i64),
     ("PyThreadState.c_recursion_remaining", TSTATE_C_RECURSION_REMAINING as i64),
+    ("PyThreadState.datastack_chunk", TSTATE_DATASTACK_CHUNK as i64),
+    ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
+    ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
     ("C_RECURSION_LIMIT", C_RECURSION_LIMIT as i64),
     ("PyInterpreterState.monitors", INTERP_MONITORS as i64),
     ("sizeof monitors.tools", MONITORS_TOOLS_SIZE as i64),
@@ -179,4 +185,74 @@ pub unsafe fn eval_default(
     let result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
     *c_remaining -= PY_EVAL_C_STACK_UNITS;
     result
+}
+
+/// 3.12 has immortal objects: reference counts saturate.
+pub const REFCOUNTS: crate::backend::RefcountModel = crate::backend::RefcountModel::Immortal;
+
+/// Take the Python recursion unit the eval loop takes when it starts a frame
+/// (`_Py_EnterRecursivePy`). False when the budget is spent: the caller hands the frame to the
+/// interpreter, which raises RecursionError exactly as it always does.
+#[inline(always)]
+pub unsafe fn enter_recursive_py(tstate: *mut PyThreadState) -> bool {
+    let remaining = field::<i32>(tstate.cast(), TSTATE_PY_RECURSION_REMAINING);
+    if *remaining <= 0 {
+        return false;
+    }
+    *remaining -= 1;
+    true
+}
+
+#[inline(always)]
+pub unsafe fn leave_recursive_py(tstate: *mut PyThreadState) {
+    *field::<i32>(tstate.cast(), TSTATE_PY_RECURSION_REMAINING) += 1;
+}
+
+/// A frame whose compiled code returned `result` (stack empty, frame unlinked, recursion
+/// unit given back). On 3.12 the eval-frame function owns finishing the frame, as
+/// `RETURN_VALUE` does: clear it and pop it off the thread's data stack. The common case is
+/// done here; a frame that has a frame object (which must take ownership of the locals) or
+/// that sits at the start of a data-stack chunk is handed to the interpreter at its return
+/// instruction instead, which finishes it with CPython's own (unexported) functions.
+pub unsafe fn finish_returned_frame(
+    tstate: *mut PyThreadState,
+    frame: *mut InterpreterFrame,
+    result: *mut PyObject,
+) -> *mut PyObject {
+    use super::access::{frame_code, frame_owner};
+    let base = frame as *mut *mut PyObject;
+    let chunk = *field::<*mut u8>(tstate.cast(), TSTATE_DATASTACK_CHUNK);
+    let at_chunk_start = chunk.add(STACK_CHUNK_DATA) as *mut *mut PyObject == base;
+    let frame_obj = *field::<*mut PyObject>(frame.cast(), FRAME_FRAME_OBJ);
+    if frame_obj.is_null() && !at_chunk_start && frame_owner(frame) == FRAME_OWNED_BY_THREAD {
+        let c_remaining = field::<i32>(tstate.cast(), TSTATE_C_RECURSION_REMAINING);
+        *c_remaining -= 1;
+        let stacktop = *field::<i32>(frame.cast(), FRAME_STACKTOP);
+        let locals = field::<*mut PyObject>(frame.cast(), FRAME_LOCALSPLUS);
+        for i in 0..stacktop as usize {
+            pyo3_ffi::Py_XDECREF(*locals.add(i));
+        }
+        pyo3_ffi::Py_XDECREF(*field::<*mut PyObject>(frame.cast(), FRAME_F_LOCALS));
+        pyo3_ffi::Py_DECREF(*field::<*mut PyObject>(frame.cast(), FRAME_F_FUNCOBJ));
+        let code = frame_code(frame);
+        pyo3_ffi::Py_DECREF(code);
+        *c_remaining += 1;
+        *field::<*mut *mut PyObject>(tstate.cast(), TSTATE_DATASTACK_TOP) = base;
+        return result;
+    }
+    // Re-run the return instruction in the interpreter: it is at prev_instr.
+    let prev_instr = field::<*mut u16>(frame.cast(), FRAME_PREV_INSTR);
+    let instr = *prev_instr;
+    *prev_instr = instr.sub(1);
+    let opcode = (*instr & 0xff) as usize;
+    let op = crate::bytecode::opcodes::table().ops[opcode];
+    if matches!(op, crate::bytecode::Op::RETURN_VALUE | crate::bytecode::Op::INSTRUMENTED_RETURN_VALUE) {
+        let stacktop = field::<i32>(frame.cast(), FRAME_STACKTOP);
+        *field::<*mut PyObject>(frame.cast(), FRAME_LOCALSPLUS + 8 * *stacktop as usize) = result;
+        *stacktop += 1;
+    } else {
+        // RETURN_CONST pushes its constant itself.
+        pyo3_ffi::Py_DECREF(result);
+    }
+    eval_default(tstate, frame, 0)
 }

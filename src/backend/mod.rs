@@ -1,0 +1,53 @@
+//! The macro-assembler layer: the operations templates are written in, one implementation per
+//! architecture. Templates never use machine syntax; they speak of frame slots, registers by
+//! role, helper calls and labels.
+//!
+//! Register roles (both architectures):
+//! - the frame (`_PyInterpreterFrame *`) and the thread state are pinned in callee-saved
+//!   registers for the whole unit;
+//! - `Reg::R0..R3` are scratch registers, clobbered by calls (R0 receives call results);
+//! - `Reg::S0..S1` are callee-saved scratch registers that survive calls.
+
+#[cfg(target_arch = "x86_64")]
+pub mod x64;
+#[cfg(target_arch = "x86_64")]
+pub use x64::Assembler;
+
+#[cfg(target_arch = "aarch64")]
+pub mod arm64;
+#[cfg(target_arch = "aarch64")]
+pub use arm64::Assembler;
+
+/// A register by role.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reg {
+    R0,
+    R1,
+    R2,
+    R3,
+    S0,
+    S1,
+}
+
+/// An argument of a helper call.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg {
+    Reg(Reg),
+    Imm(u64),
+    /// The value held in frame slot `n` (`localsplus[n]`).
+    Slot(u32),
+    /// The address of frame slot `n` (`&localsplus[n]`).
+    SlotAddr(u32),
+    Frame,
+    Tstate,
+}
+
+/// A position in the code being assembled.
+pub type Label = dynasmrt::DynamicLabel;
+
+/// Reference-count flavour: 3.12 has immortal objects, whose counts must not change.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RefcountModel {
+    Plain,
+    Immortal,
+}

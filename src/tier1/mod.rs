@@ -1,0 +1,246 @@
+//! Tier 1: the baseline template JIT.
+//!
+//! One template per bytecode instruction, stitched in bytecode order, operating directly on
+//! the CPython frame: locals in `localsplus`, operands on the frame's own value stack at depths
+//! known statically, `prev_instr` kept current wherever an instruction can raise or call. An
+//! instruction without a template compiles as an exit into the interpreter at that
+//! instruction. Every exit leaves the frame exactly as the interpreter would have it, so the
+//! interpreter can continue (`throwflag = 0`) or unwind an exception (`throwflag = 1`).
+//!
+//! The compiled unit is `extern "C" fn(tstate, frame) -> *mut PyObject`: a non-null result is
+//! the function's return value (stack empty); null means "continue in the interpreter", with
+//! an exception set when it is an exception to unwind. `entry::run` does the frame bookkeeping
+//! around it.
+
+pub mod entry;
+mod templates;
+
+use crate::backend::{Arg, Assembler, Label, Reg};
+use crate::bytecode::{self, Bytecode, Instr, Op};
+use crate::codemem::CodeBlock;
+use crate::cpython::{self, InterpreterFrame};
+use crate::stats::STATS;
+use pyo3_ffi::{PyObject, PyThreadState};
+use std::collections::HashMap;
+
+/// A compiled function.
+pub struct Compiled {
+    pub block: CodeBlock,
+    pub entry: unsafe extern "C" fn(*mut PyThreadState, *mut InterpreterFrame) -> *mut PyObject,
+    /// Instructions compiled as exits into the interpreter, by opcode name.
+    pub fallbacks: Vec<&'static str>,
+    pub compile_ns: u64,
+}
+
+/// Why an exit leaves compiled code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Exit {
+    /// Continue in the interpreter at the instruction starting at `start` (code units), with
+    /// `depth` values on the stack.
+    Resume { start: usize, depth: u32 },
+    /// Unwind the exception set, raised by the instruction at `index`, with `depth` values
+    /// (all owned) left on the stack.
+    Raise { index: usize, depth: u32 },
+}
+
+/// Compilation state for one code object.
+pub struct Jit<'a> {
+    pub asm: Assembler,
+    bytecode: &'a Bytecode,
+    depths: Vec<Option<u32>>,
+    /// Label at the start of each instruction.
+    labels: Vec<Label>,
+    exits: HashMap<Exit, Label>,
+    /// Position (in `bytecode.instrs`) of the instruction being compiled.
+    pos: usize,
+    pub nlocalsplus: u32,
+    /// Address of the first code unit of `co_code_adaptive`: the frame's `prev_instr` base.
+    code_start: usize,
+    pub consts: Vec<*mut PyObject>,
+    pub names: Vec<*mut PyObject>,
+    /// The keyword names announced by a KW_NAMES for the next CALL.
+    pub kwnames: Option<*mut PyObject>,
+    fallbacks: Vec<&'static str>,
+}
+
+impl<'a> Jit<'a> {
+    pub fn instr(&self) -> &'a Instr {
+        &self.bytecode.instrs[self.pos]
+    }
+
+    /// Stack depth on entry to the current instruction.
+    pub fn depth(&self) -> u32 {
+        self.depths[self.pos].expect("compiling a reachable instruction")
+    }
+
+    /// Frame slot of the stack entry `n` places below the top (0 = top) on entry.
+    pub fn peek(&self, n: u32) -> u32 {
+        self.nlocalsplus + self.depth() - 1 - n
+    }
+
+    /// Frame slot of stack position `i` counted from the bottom of the value stack.
+    pub fn stack_slot(&self, i: u32) -> u32 {
+        self.nlocalsplus + i
+    }
+
+    /// Label of the instruction starting at code unit `start`.
+    pub fn label_at(&self, start: usize) -> Option<Label> {
+        let pos = self.bytecode.position(start)?;
+        self.depths[pos]?;
+        Some(self.labels[pos])
+    }
+
+    /// Stack depth on entry to the instruction starting at `start`.
+    pub fn depth_at(&self, start: usize) -> Option<u32> {
+        self.depths[self.bytecode.position(start)?]
+    }
+
+    /// Address of code unit `index`, as `prev_instr` holds it.
+    pub fn unit_addr(&self, index: usize) -> u64 {
+        (self.code_start + 2 * index) as u64
+    }
+
+    /// Record, for the frame's observers, that the current instruction is running: what
+    /// `sys._getframe().f_lineno`, tracebacks and warnings read while it calls out.
+    pub fn set_prev_instr_current(&mut self) {
+        let addr = self.unit_addr(self.instr().index);
+        self.asm.store_frame_field_imm(cpython::FRAME_PREV_INSTR, addr);
+    }
+
+    /// An exit that continues in the interpreter at the current instruction, its inputs
+    /// untouched on the stack.
+    pub fn side_exit(&mut self) -> Label {
+        let exit = Exit::Resume { start: self.instr().start, depth: self.depth() };
+        self.exit_label(exit)
+    }
+
+    /// An exit that continues in the interpreter at the instruction starting at `start`
+    /// with `depth` values on the stack.
+    pub fn resume_exit(&mut self, start: usize, depth: u32) -> Label {
+        self.exit_label(Exit::Resume { start, depth })
+    }
+
+    /// An exit that unwinds the exception the current instruction raised, leaving `depth`
+    /// values on the stack (the template has released the inputs it consumed).
+    pub fn raise_exit(&mut self, depth: u32) -> Label {
+        let exit = Exit::Raise { index: self.instr().index, depth };
+        self.exit_label(exit)
+    }
+
+    fn exit_label(&mut self, exit: Exit) -> Label {
+        if let Some(label) = self.exits.get(&exit) {
+            return *label;
+        }
+        let label = self.asm.new_label();
+        self.exits.insert(exit, label);
+        label
+    }
+
+    /// Call a runtime helper.
+    pub fn call(&mut self, helper: usize, args: &[Arg]) {
+        self.asm.call(helper, args);
+    }
+
+    /// Emit the exits, out of line after all instructions.
+    fn emit_exits(&mut self) {
+        let mut exits: Vec<(Exit, Label)> = self.exits.iter().map(|(e, l)| (*e, *l)).collect();
+        exits.sort_by_key(|(e, _)| format!("{e:?}"));
+        for (exit, label) in exits {
+            self.asm.bind(label);
+            let (prev_instr, depth) = match exit {
+                // The interpreter runs `prev_instr + 1` next.
+                Exit::Resume { start, depth } => (self.unit_addr(start).wrapping_sub(2), depth),
+                // The interpreter attributes the exception to `prev_instr` itself.
+                Exit::Raise { index, depth } => (self.unit_addr(index), depth),
+            };
+            self.asm.store_frame_field_imm(cpython::FRAME_PREV_INSTR, prev_instr);
+            self.asm.store_frame_field_i32(cpython::FRAME_STACKTOP, (self.nlocalsplus + depth) as i32);
+            self.asm.load_imm(Reg::R0, 0);
+            self.asm.ret(Reg::R0);
+        }
+    }
+}
+
+/// Compile `code` (a code object) to tier-1 machine code.
+pub fn compile(code: *mut PyObject) -> Result<Compiled, String> {
+    let started = std::time::Instant::now();
+    let co_code = unsafe { pyo3_ffi::PyCode_GetCode(code as *mut pyo3_ffi::PyCodeObject) };
+    if co_code.is_null() {
+        unsafe { pyo3_ffi::PyErr_Clear() };
+        return Err("could not read the bytecode".into());
+    }
+    let bytes = unsafe {
+        let data = pyo3_ffi::PyBytes_AsString(co_code) as *const u8;
+        let len = pyo3_ffi::PyBytes_Size(co_code) as usize;
+        std::slice::from_raw_parts(data, len).to_vec()
+    };
+    unsafe { pyo3_ffi::Py_DECREF(co_code) };
+    let bytecode = Bytecode::decode(&bytes);
+    let depths = bytecode::stack_depths(&bytecode)?;
+
+    let code_bytes = code as *const u8;
+    let (nlocalsplus, consts, names) = unsafe {
+        let nlocalsplus = *cpython::field::<i32>(code_bytes, cpython::CODE_CO_NLOCALSPLUS) as u32;
+        let consts = tuple_items(*cpython::field::<*mut PyObject>(code_bytes, cpython::CODE_CO_CONSTS));
+        let names = tuple_items(*cpython::field::<*mut PyObject>(code_bytes, cpython::CODE_CO_NAMES));
+        (nlocalsplus, consts, names)
+    };
+    let mut asm = Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, pyo3_ffi::_Py_Dealloc as usize);
+    let labels = (0..bytecode.instrs.len()).map(|_| asm.new_label()).collect();
+    let mut jit = Jit {
+        asm,
+        bytecode: &bytecode,
+        depths,
+        labels,
+        exits: HashMap::new(),
+        pos: 0,
+        nlocalsplus,
+        code_start: code_bytes as usize + cpython::CODE_CO_CODE_ADAPTIVE,
+        consts,
+        names,
+        kwnames: None,
+        fallbacks: Vec::new(),
+    };
+
+    jit.asm.prologue();
+    for pos in 0..bytecode.instrs.len() {
+        if jit.depths[pos].is_none() {
+            continue; // unreachable from the entry (exception handlers run in the interpreter)
+        }
+        jit.pos = pos;
+        let label = jit.labels[pos];
+        jit.asm.bind(label);
+        let instr = jit.instr();
+        let compiled = templates::gen_instruction(&mut jit, instr);
+        if compiled.is_none() {
+            // No template: hand the rest of this call to the interpreter here.
+            jit.fallbacks.push(instr.op.name());
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else if instr.op != Op::KW_NAMES {
+            jit.kwnames = None;
+        }
+        // Falling off the end of a block into an unreachable instruction cannot happen: the
+        // compiler ends every block with a jump, return or raise.
+    }
+    jit.emit_exits();
+    let fallbacks = std::mem::take(&mut jit.fallbacks);
+    let machine_code = jit.asm.finish()?;
+    let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
+    let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
+    let compile_ns = started.elapsed().as_nanos() as u64;
+    STATS.compile_ns.add(compile_ns);
+    STATS.compiled.incr();
+    STATS.fallback_instructions.add(fallbacks.len() as u64);
+    crate::stats::count_fallbacks(&fallbacks);
+    Ok(Compiled { block, entry, fallbacks, compile_ns })
+}
+
+/// The items of a tuple, borrowed (the code object keeps them alive).
+unsafe fn tuple_items(tuple: *mut PyObject) -> Vec<*mut PyObject> {
+    if tuple.is_null() {
+        return Vec::new();
+    }
+    let n = pyo3_ffi::PyTuple_Size(tuple);
+    (0..n).map(|i| pyo3_ffi::PyTuple_GetItem(tuple, i)).collect()
+}
