@@ -214,6 +214,11 @@ fn _install_foreign_hook(install: bool) -> PyResult<()> {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    #[cfg(autojit_supported)]
+    {
+        crate::bytecode::opcodes::init(m.py())?;
+        crate::hook::init_runtime(m.py())?;
+    }
     m.add_function(wrap_pyfunction!(_install_foreign_hook, m)?)?;
     m.add_function(wrap_pyfunction!(enable, m)?)?;
     m.add_function(wrap_pyfunction!(disable, m)?)?;

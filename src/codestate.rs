@@ -46,8 +46,14 @@ pub struct CodeState {
     pub module: Option<String>,
     /// The prefix that excluded it.
     pub excluded_by: Option<String>,
-    /// Reached the call or loop threshold.
+    /// Reached the call threshold (or has a loop).
     pub hot: bool,
+    /// The code contains a loop (a backward jump): compiled on its first call.
+    pub has_loop: bool,
+    /// Tier-1 machine code, once compiled.
+    pub compiled: Option<Box<crate::tier1::Compiled>>,
+    /// Why compilation failed, if it did (it is not retried).
+    pub compile_error: Option<String>,
 }
 
 static EXTRA_INDEX: AtomicIsize = AtomicIsize::new(-1);
@@ -111,6 +117,9 @@ unsafe fn create(code: *mut PyObject) -> *mut CodeState {
         module: None,
         excluded_by: None,
         hot: false,
+        has_loop: false,
+        compiled: None,
+        compile_error: None,
     }));
     if _PyCode_SetExtra(code, index(), state as *mut c_void) != 0 {
         pyo3_ffi::PyErr_Clear();

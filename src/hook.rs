@@ -14,7 +14,7 @@ use crate::cpython::ffi::{
 use crate::cpython::{self, InterpreterFrame};
 use crate::options::THRESHOLD;
 use crate::stats::STATS;
-use crate::{exclusion, stack_guard};
+use crate::{exclusion, stack_guard, tier1};
 use pyo3_ffi::{PyObject, PyThreadState};
 use std::os::raw::c_int;
 use std::sync::atomic::Ordering::Relaxed;
@@ -34,6 +34,9 @@ pub unsafe extern "C" fn eval_frame(
         return cpython::eval_default(tstate, frame, throwflag);
     }
     let code = cpython::frame_code(frame);
+    if code == POLL_CODE.load(Relaxed) {
+        return cpython::eval_default(tstate, frame, throwflag);
+    }
     if cpython::tracing_active(tstate, code) {
         STATS.frames_while_tracing.incr();
         return cpython::eval_default(tstate, frame, throwflag);
@@ -60,18 +63,41 @@ pub unsafe extern "C" fn eval_frame(
     let calls_before = state.calls;
     state.calls = calls_before + 1;
     STATS.calls.incr();
-    if calls_before >= THRESHOLD.load(Relaxed) && !state.hot {
-        mark_hot(state);
+    if let Some(compiled) = state.compiled.as_deref() {
+        return tier1::entry::run(tstate, frame, compiled);
+    }
+    if !state.hot && (calls_before >= THRESHOLD.load(Relaxed) || state.has_loop) {
+        if let Some(compiled) = become_hot(state, code) {
+            return tier1::entry::run(tstate, frame, compiled);
+        }
     }
     cpython::eval_default(tstate, frame, throwflag)
 }
 
+/// The code reached its threshold: compile it (once; a failure is recorded, not retried).
 #[cold]
-fn mark_hot(state: &mut CodeState) {
-    // Tier 1 will compile here; until it exists, hotness is recorded for stats and explain.
+unsafe fn become_hot(state: &mut CodeState, code: *mut PyObject) -> Option<&crate::tier1::Compiled> {
     state.hot = true;
     STATS.hot_functions.incr();
+    if !COMPILE.load(Relaxed) {
+        return None;
+    }
+    let counter = std::ptr::addr_of_mut!(state.backedges) as usize;
+    match tier1::compile(code, Some(counter)) {
+        Ok(compiled) => {
+            state.compiled = Some(Box::new(compiled));
+            state.compiled.as_deref()
+        }
+        Err(why) => {
+            STATS.compile_failures.incr();
+            state.compile_error = Some(why);
+            None
+        }
+    }
 }
+
+/// Whether hot code is compiled (an internal switch for measuring the hook alone).
+pub static COMPILE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Decide (again, if the exclusion list changed) whether the code may ever be compiled.
 #[cold]
@@ -93,6 +119,7 @@ unsafe fn decide_eligibility(state: &mut CodeState, code: *mut PyObject, frame: 
         }
         state.excluded_by = state.module.as_deref().and_then(exclusion::excluding_prefix);
         let was_excluded = state.eligibility == Eligibility::Excluded;
+        state.has_loop = has_backward_jump(code);
         state.eligibility = if state.excluded_by.is_some() {
             Eligibility::Excluded
         } else {
@@ -187,4 +214,54 @@ pub fn uninstall() -> bool {
 
 pub fn installed() -> bool {
     unsafe { _PyInterpreterState_GetEvalFrameFunc(interp()) as usize == ours() as usize }
+}
+
+/// Does the code contain a backward jump (a loop)?
+unsafe fn has_backward_jump(code: *mut PyObject) -> bool {
+    let Some(bytes) = cpython::code_bytes(code) else { return false };
+    let table = crate::bytecode::opcodes::table();
+    bytes.chunks(2).any(|unit| {
+        use crate::bytecode::Op::*;
+        matches!(
+            table.ops[unit[0] as usize],
+            JUMP_BACKWARD
+                | POP_JUMP_BACKWARD_IF_FALSE
+                | POP_JUMP_BACKWARD_IF_TRUE
+                | POP_JUMP_BACKWARD_IF_NONE
+                | POP_JUMP_BACKWARD_IF_NOT_NONE
+        )
+    })
+}
+
+/// The code object of the do-nothing function compiled code calls to let CPython handle
+/// pending work (see `runtime::handle_eval_breaker`); the hook always passes it through.
+static POLL_CODE: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+static POLL_FUNCTION: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+static EVAL_BREAKER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Create the poll function and note the eval breaker's address. Called once at import.
+pub fn init_runtime(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+    use pyo3::prelude::*;
+    if POLL_FUNCTION.load(Relaxed).is_null() {
+        let namespace = pyo3::types::PyDict::new(py);
+        py.run(c"def _autojit_poll():\n    pass\n", Some(&namespace), None)?;
+        let function = namespace.get_item("_autojit_poll")?.expect("defined");
+        let code = function.getattr("__code__")?;
+        POLL_CODE.store(code.into_ptr(), Relaxed);
+        POLL_FUNCTION.store(function.into_ptr(), Relaxed);
+    }
+    unsafe {
+        let interp = crate::cpython::ffi::PyInterpreterState_Main() as usize;
+        EVAL_BREAKER.store(interp + cpython::INTERP_EVAL_BREAKER, Relaxed);
+    }
+    Ok(())
+}
+
+pub fn poll_function() -> *mut PyObject {
+    POLL_FUNCTION.load(Relaxed)
+}
+
+/// Address of the interpreter's `ceval.eval_breaker` (a 32-bit flag).
+pub fn eval_breaker_address() -> usize {
+    EVAL_BREAKER.load(Relaxed)
 }

@@ -3,6 +3,12 @@
 //! This file is the Python-facing surface of the Rust core (`autojit._core`); the public API
 //! with its documentation lives in `python/autojit/__init__.py`.
 
+// Generated code calls helpers by address: casting functions to integers is the point.
+#![allow(unknown_lints, function_casts_as_integer)]
+
+pub mod backend;
+pub mod bytecode;
+pub mod codemem;
 pub mod cpython;
 pub mod exclusion;
 pub mod options;
@@ -12,6 +18,10 @@ pub mod stats;
 pub mod codestate;
 #[cfg(autojit_supported)]
 pub mod hook;
+#[cfg(autojit_supported)]
+pub mod runtime;
+#[cfg(autojit_supported)]
+pub mod tier1;
 #[cfg(autojit_supported)]
 pub mod stack_guard;
 

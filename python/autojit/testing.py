@@ -354,7 +354,10 @@ class _Comparer:
             return
         ta, tb = type(a), type(b)
         if ta is not tb:
-            self._same_class(ta, tb, where, what="type")
+            try:
+                self._same_class(ta, tb, where, what="type")
+            except _Difference as diff:
+                raise _Difference(where, diff.detail, a, b) from None
         if isinstance(a, type):
             self._same_class(a, b, where, what="class")
             return
@@ -466,9 +469,10 @@ class _Comparer:
                         break
             if match is _NOTHING:
                 raise _Difference(where, f"element {_short(x)} of the interpreter's set has no equal", a, b)
-            remaining.remove(match) if not any(m is match for m in ()) else None
+            del remaining[next(i for i, y in enumerate(remaining) if y is match)]
+            if by_value.get(match, _NOTHING) is match:
+                del by_value[match]
             self._same(x, match, f"{where} element {_short(x)}")
-            by_value.pop(match, None)
 
     def _same_exception(self, a, b, where):
         self._same_text(_exc_str(a), _exc_str(b), where, "messages (str) differ")
@@ -553,7 +557,7 @@ class _Comparer:
 
     def _same_state(self, a, b, where):
         """Instance attributes: __dict__ (in order) and __slots__."""
-        da, db = getattr(a, "__dict__", _ABSENT), getattr(b, "__dict__", _ABSENT)
+        da, db = _instance_dict(a), _instance_dict(b)
         if isinstance(da, dict) and isinstance(db, dict):
             if list(da) != list(db):
                 raise _Difference(where, "attributes differ", list(da), list(db))
@@ -568,7 +572,7 @@ class _Comparer:
 
     def _same_other(self, a, b, where):
         ta = type(a)
-        has_state = isinstance(getattr(a, "__dict__", None), dict) or _slot_names(ta)
+        has_state = isinstance(_instance_dict(a), dict) or _slot_names(ta)
         if ta.__flags__ & _HEAPTYPE and has_state:
             self._same_state(a, b, where)
             return
@@ -631,6 +635,13 @@ def _cell(cell):
 
 class _Empty:
     """Stands for an empty closure cell."""
+
+
+def _instance_dict(obj):
+    try:
+        return object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return _ABSENT
 
 
 def _slot_names(cls):

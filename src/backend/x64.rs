@@ -268,6 +268,10 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; test Rd(r), Rd(r) ; jnz =>label);
     }
 
+    pub fn jump_if_equal_reg(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; je =>label);
+    }
+
     pub fn jump_if_equal_imm(&mut self, reg: Reg, value: u64, label: Label) {
         let r = num(reg);
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD value as i64 ; cmp Rq(r), r11 ; je =>label);

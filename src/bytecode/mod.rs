@@ -113,6 +113,15 @@ impl Instr {
             // The exhausted iterator is popped (see `for_iter_exit`).
             return Some(-1);
         }
+        // 3.11's compiler books a call's arguments against PRECALL, but at run time they stay
+        // on the stack until CALL: use the run-time depths, which exits must reproduce.
+        if opcodes::table().number(Op::PRECALL).is_some() {
+            match self.op {
+                Op::PRECALL => return Some(0),
+                Op::CALL => return Some(-(self.arg as i32) - 1),
+                _ => {}
+            }
+        }
         let effect = unsafe {
             PyCompile_OpcodeStackEffectWithJump(self.opcode as i32, self.arg as i32, jump as i32)
         };
@@ -132,7 +141,7 @@ pub fn stack_depths(bytecode: &Bytecode) -> Result<Vec<Option<u32>>, String> {
         depth[0] = Some(0);
         work.push(0usize);
     }
-    let mut visit = |pos: usize, d: i64, depth: &mut Vec<Option<u32>>, work: &mut Vec<usize>| -> Result<(), String> {
+    let visit = |pos: usize, d: i64, depth: &mut Vec<Option<u32>>, work: &mut Vec<usize>| -> Result<(), String> {
         if d < 0 {
             return Err(format!("negative stack depth at instruction {pos}"));
         }

@@ -28,6 +28,9 @@ extern "C" {
 }
 
 extern "C" {
+    /// The unspecialised bytecode (`co_code`), a new reference to bytes.
+    pub fn PyCode_GetCode(code: *mut PyObject) -> *mut PyObject;
+    pub fn _Py_Dealloc(object: *mut PyObject);
     pub fn PyInterpreterState_Get() -> *mut InterpreterState;
     pub fn PyInterpreterState_Main() -> *mut InterpreterState;
 }

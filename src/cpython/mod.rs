@@ -63,6 +63,20 @@ mod access {
         *field::<*const u8>(tstate.cast(), TSTATE_INTERP)
     }
 
+    /// A code object's unspecialised bytecode (`co_code`); None (no exception left set) if
+    /// it cannot be read.
+    pub unsafe fn code_bytes(code: *mut PyObject) -> Option<Vec<u8>> {
+        let co_code = super::ffi::PyCode_GetCode(code);
+        if co_code.is_null() {
+            pyo3_ffi::PyErr_Clear();
+            return None;
+        }
+        let data = pyo3_ffi::PyBytes_AsString(co_code) as *const u8;
+        let bytes = std::slice::from_raw_parts(data, pyo3_ffi::PyBytes_Size(co_code) as usize).to_vec();
+        pyo3_ffi::Py_DECREF(co_code);
+        Some(bytes)
+    }
+
     #[inline(always)]
     pub unsafe fn tstate_cframe(tstate: *const PyThreadState) -> *const u8 {
         *field::<*const u8>(tstate.cast(), TSTATE_CFRAME)

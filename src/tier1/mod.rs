@@ -61,6 +61,8 @@ pub struct Jit<'a> {
     /// The keyword names announced by a KW_NAMES for the next CALL.
     pub kwnames: Option<*mut PyObject>,
     fallbacks: Vec<&'static str>,
+    /// Address of the code state's back-edge counter, incremented by JUMP_BACKWARD.
+    pub backedge_counter: Option<usize>,
 }
 
 impl<'a> Jit<'a> {
@@ -162,19 +164,9 @@ impl<'a> Jit<'a> {
 }
 
 /// Compile `code` (a code object) to tier-1 machine code.
-pub fn compile(code: *mut PyObject) -> Result<Compiled, String> {
+pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<Compiled, String> {
     let started = std::time::Instant::now();
-    let co_code = unsafe { pyo3_ffi::PyCode_GetCode(code as *mut pyo3_ffi::PyCodeObject) };
-    if co_code.is_null() {
-        unsafe { pyo3_ffi::PyErr_Clear() };
-        return Err("could not read the bytecode".into());
-    }
-    let bytes = unsafe {
-        let data = pyo3_ffi::PyBytes_AsString(co_code) as *const u8;
-        let len = pyo3_ffi::PyBytes_Size(co_code) as usize;
-        std::slice::from_raw_parts(data, len).to_vec()
-    };
-    unsafe { pyo3_ffi::Py_DECREF(co_code) };
+    let bytes = unsafe { cpython::code_bytes(code) }.ok_or("could not read the bytecode")?;
     let bytecode = Bytecode::decode(&bytes);
     let depths = bytecode::stack_depths(&bytecode)?;
 
@@ -185,7 +177,7 @@ pub fn compile(code: *mut PyObject) -> Result<Compiled, String> {
         let names = tuple_items(*cpython::field::<*mut PyObject>(code_bytes, cpython::CODE_CO_NAMES));
         (nlocalsplus, consts, names)
     };
-    let mut asm = Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, pyo3_ffi::_Py_Dealloc as usize);
+    let mut asm = Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, cpython::ffi::_Py_Dealloc as usize);
     let labels = (0..bytecode.instrs.len()).map(|_| asm.new_label()).collect();
     let mut jit = Jit {
         asm,
@@ -200,6 +192,7 @@ pub fn compile(code: *mut PyObject) -> Result<Compiled, String> {
         names,
         kwnames: None,
         fallbacks: Vec::new(),
+        backedge_counter,
     };
 
     jit.asm.prologue();
@@ -217,7 +210,7 @@ pub fn compile(code: *mut PyObject) -> Result<Compiled, String> {
             jit.fallbacks.push(instr.op.name());
             let exit = jit.side_exit();
             jit.asm.jump(exit);
-        } else if instr.op != Op::KW_NAMES {
+        } else if !matches!(instr.op, Op::KW_NAMES | Op::PRECALL) {
             jit.kwnames = None;
         }
         // Falling off the end of a block into an unreachable instruction cannot happen: the

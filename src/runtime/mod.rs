@@ -1,0 +1,322 @@
+//! Runtime helpers: `extern "C"` functions the generated code calls for the parts of an
+//! instruction that are not inline machine code. Each one does what the interpreter's own
+//! implementation of the instruction does, through the same C API calls, so results, errors
+//! and messages are CPython's. Conventions: arguments are borrowed unless a helper says it
+//! consumes them; a null result (or -1) means an exception is set.
+
+use crate::cpython::{self, InterpreterFrame};
+use pyo3_ffi::*;
+use std::os::raw::c_int;
+
+/// Returned by `for_iter_next` when the iterator is exhausted (no exception set).
+pub const EXHAUSTED: usize = 1;
+
+/// BINARY_OP: the interpreter's `binary_ops[oparg]` table.
+pub unsafe extern "C" fn binary_op(lhs: *mut PyObject, rhs: *mut PyObject, oparg: u64) -> *mut PyObject {
+    match oparg {
+        0 => PyNumber_Add(lhs, rhs),
+        1 => PyNumber_And(lhs, rhs),
+        2 => PyNumber_FloorDivide(lhs, rhs),
+        3 => PyNumber_Lshift(lhs, rhs),
+        4 => PyNumber_MatrixMultiply(lhs, rhs),
+        5 => PyNumber_Multiply(lhs, rhs),
+        6 => PyNumber_Remainder(lhs, rhs),
+        7 => PyNumber_Or(lhs, rhs),
+        8 => PyNumber_Power(lhs, rhs, Py_None()),
+        9 => PyNumber_Rshift(lhs, rhs),
+        10 => PyNumber_Subtract(lhs, rhs),
+        11 => PyNumber_TrueDivide(lhs, rhs),
+        12 => PyNumber_Xor(lhs, rhs),
+        13 => PyNumber_InPlaceAdd(lhs, rhs),
+        14 => PyNumber_InPlaceAnd(lhs, rhs),
+        15 => PyNumber_InPlaceFloorDivide(lhs, rhs),
+        16 => PyNumber_InPlaceLshift(lhs, rhs),
+        17 => PyNumber_InPlaceMatrixMultiply(lhs, rhs),
+        18 => PyNumber_InPlaceMultiply(lhs, rhs),
+        19 => PyNumber_InPlaceRemainder(lhs, rhs),
+        20 => PyNumber_InPlaceOr(lhs, rhs),
+        21 => PyNumber_InPlacePower(lhs, rhs, Py_None()),
+        22 => PyNumber_InPlaceRshift(lhs, rhs),
+        23 => PyNumber_InPlaceSubtract(lhs, rhs),
+        24 => PyNumber_InPlaceTrueDivide(lhs, rhs),
+        25 => PyNumber_InPlaceXor(lhs, rhs),
+        _ => {
+            PyErr_SetString(PyExc_SystemError, c"autojit: unknown BINARY_OP".as_ptr());
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// COMPARE_OP with the comparison already decoded (Py_LT..Py_GE).
+pub unsafe extern "C" fn rich_compare(lhs: *mut PyObject, rhs: *mut PyObject, op: u64) -> *mut PyObject {
+    PyObject_RichCompare(lhs, rhs, op as c_int)
+}
+
+/// CONTAINS_OP: a new reference to True/False, or null.
+pub unsafe extern "C" fn contains(item: *mut PyObject, container: *mut PyObject, invert: u64) -> *mut PyObject {
+    let found = PySequence_Contains(container, item);
+    if found < 0 {
+        return std::ptr::null_mut();
+    }
+    PyBool_FromLong(((found != 0) ^ (invert != 0)) as _)
+}
+
+/// Truth of `value`, consuming it: 1, 0, or -1 with an exception set.
+pub unsafe extern "C" fn truth_consume(value: *mut PyObject) -> i64 {
+    let result = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    result as i64
+}
+
+pub unsafe extern "C" fn unary_negative(value: *mut PyObject) -> *mut PyObject {
+    PyNumber_Negative(value)
+}
+
+pub unsafe extern "C" fn unary_positive(value: *mut PyObject) -> *mut PyObject {
+    PyNumber_Positive(value)
+}
+
+pub unsafe extern "C" fn unary_invert(value: *mut PyObject) -> *mut PyObject {
+    PyNumber_Invert(value)
+}
+
+/// UNARY_NOT: a new reference to True/False, or null.
+pub unsafe extern "C" fn unary_not(value: *mut PyObject) -> *mut PyObject {
+    let truth = PyObject_IsTrue(value);
+    if truth < 0 {
+        return std::ptr::null_mut();
+    }
+    PyBool_FromLong((truth == 0) as _)
+}
+
+pub unsafe extern "C" fn get_item(container: *mut PyObject, key: *mut PyObject) -> *mut PyObject {
+    PyObject_GetItem(container, key)
+}
+
+/// STORE_SUBSCR: 0, or -1 with an exception set.
+pub unsafe extern "C" fn set_item(container: *mut PyObject, key: *mut PyObject, value: *mut PyObject) -> i64 {
+    PyObject_SetItem(container, key, value) as i64
+}
+
+pub unsafe extern "C" fn get_iter(value: *mut PyObject) -> *mut PyObject {
+    PyObject_GetIter(value)
+}
+
+/// FOR_ITER: the next value (new reference); `EXHAUSTED` when the iterator is done (a
+/// StopIteration it raised is cleared, as the interpreter does); null on any other error.
+pub unsafe extern "C" fn for_iter_next(iter: *mut PyObject) -> *mut PyObject {
+    let next = match (*Py_TYPE(iter)).tp_iternext {
+        Some(f) => f(iter),
+        None => {
+            PyErr_Format(
+                PyExc_TypeError,
+                c"'%.200s' object is not an iterator".as_ptr(),
+                (*Py_TYPE(iter)).tp_name,
+            );
+            return std::ptr::null_mut();
+        }
+    };
+    if !next.is_null() {
+        return next;
+    }
+    if !PyErr_Occurred().is_null() {
+        if PyErr_ExceptionMatches(PyExc_StopIteration) == 0 {
+            return std::ptr::null_mut();
+        }
+        PyErr_Clear();
+    }
+    EXHAUSTED as *mut PyObject
+}
+
+pub unsafe extern "C" fn get_attr(owner: *mut PyObject, name: *mut PyObject) -> *mut PyObject {
+    PyObject_GetAttr(owner, name)
+}
+
+/// STORE_ATTR: 0, or -1 with an exception set.
+pub unsafe extern "C" fn set_attr(owner: *mut PyObject, name: *mut PyObject, value: *mut PyObject) -> i64 {
+    PyObject_SetAttr(owner, name, value) as i64
+}
+
+extern "C" {
+    fn _PyObject_GetMethod(obj: *mut PyObject, name: *mut PyObject, method: *mut *mut PyObject) -> c_int;
+}
+
+/// LOAD_ATTR in method form (LOAD_METHOD on 3.11). `slots[0]` holds the owner (consumed); on
+/// success `slots[0..2]` become `[method, owner]` for an unbound method or `[NULL, attribute]`.
+/// Returns 0, or -1 with an exception set (the owner released, `slots[0]` cleared).
+pub unsafe extern "C" fn load_method(slots: *mut *mut PyObject, name: *mut PyObject) -> i64 {
+    let owner = *slots;
+    let mut method: *mut PyObject = std::ptr::null_mut();
+    let is_method = _PyObject_GetMethod(owner, name, &mut method);
+    if is_method != 0 {
+        *slots = method;
+        *slots.add(1) = owner;
+        return 0;
+    }
+    Py_DECREF(owner);
+    if method.is_null() {
+        *slots = std::ptr::null_mut();
+        return -1;
+    }
+    *slots = std::ptr::null_mut();
+    *slots.add(1) = method;
+    0
+}
+
+/// LOAD_GLOBAL: globals, then builtins, as the interpreter looks them up; NameError with
+/// the interpreter's message (and its `name` attribute, used for suggestions) if missing.
+pub unsafe extern "C" fn load_global(frame: *mut InterpreterFrame, name: *mut PyObject) -> *mut PyObject {
+    let globals = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_F_GLOBALS);
+    let builtins = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_F_BUILTINS);
+    if PyDict_CheckExact(globals) != 0 && PyDict_CheckExact(builtins) != 0 {
+        let value = PyDict_GetItemWithError(globals, name);
+        if !value.is_null() {
+            return Py_NewRef(value);
+        }
+        if !PyErr_Occurred().is_null() {
+            return std::ptr::null_mut();
+        }
+        let value = PyDict_GetItemWithError(builtins, name);
+        if !value.is_null() {
+            return Py_NewRef(value);
+        }
+        if PyErr_Occurred().is_null() {
+            raise_name_error(name);
+        }
+        return std::ptr::null_mut();
+    }
+    // Non-dict globals or builtins: the mapping protocol, KeyError meaning "not there".
+    for mapping in [globals, builtins] {
+        let value = PyObject_GetItem(mapping, name);
+        if !value.is_null() {
+            return value;
+        }
+        if PyErr_ExceptionMatches(PyExc_KeyError) == 0 {
+            return std::ptr::null_mut();
+        }
+        PyErr_Clear();
+    }
+    raise_name_error(name);
+    std::ptr::null_mut()
+}
+
+/// NameError("name 'x' is not defined") with `.name` set, as `format_exc_check_arg` does.
+unsafe fn raise_name_error(name: *mut PyObject) {
+    let utf8 = PyUnicode_AsUTF8(name);
+    if utf8.is_null() {
+        return;
+    }
+    PyErr_Format(PyExc_NameError, c"name '%.200s' is not defined".as_ptr(), utf8);
+    let mut kind = std::ptr::null_mut();
+    let mut value = std::ptr::null_mut();
+    let mut tb = std::ptr::null_mut();
+    PyErr_Fetch(&mut kind, &mut value, &mut tb);
+    PyErr_NormalizeException(&mut kind, &mut value, &mut tb);
+    if !value.is_null() && PyErr_GivenExceptionMatches(value, PyExc_NameError) != 0 {
+        if PyObject_SetAttrString(value, c"name".as_ptr(), name) < 0 {
+            PyErr_Clear();
+        }
+    }
+    PyErr_Restore(kind, value, tb);
+}
+
+/// CALL. `slots` points at the two slots below the arguments: `[method or NULL, callable or
+/// self]`, followed by `nargs` arguments. Every slot is consumed. Returns the result or null.
+pub unsafe extern "C" fn call(slots: *mut *mut PyObject, nargs: u64, kwnames: *mut PyObject) -> *mut PyObject {
+    let nargs = nargs as usize;
+    let method = *slots;
+    let (callable, args, total) = if method.is_null() {
+        (*slots.add(1), slots.add(2), nargs)
+    } else {
+        (method, slots.add(1), nargs + 1)
+    };
+    let nkw = if kwnames.is_null() { 0 } else { PyTuple_Size(kwnames) as usize };
+    let result = PyObject_Vectorcall(
+        callable,
+        args,
+        (total - nkw) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+        kwnames,
+    );
+    Py_XDECREF(method);
+    Py_DECREF(*slots.add(1));
+    for i in 0..nargs {
+        Py_DECREF(*slots.add(2 + i));
+    }
+    result
+}
+
+/// BUILD_TUPLE: consumes `n` slots.
+pub unsafe extern "C" fn build_tuple(items: *mut *mut PyObject, n: u64) -> *mut PyObject {
+    let tuple = PyTuple_New(n as Py_ssize_t);
+    if tuple.is_null() {
+        for i in 0..n as usize {
+            Py_DECREF(*items.add(i));
+        }
+        return std::ptr::null_mut();
+    }
+    for i in 0..n as usize {
+        PyTuple_SET_ITEM(tuple, i as Py_ssize_t, *items.add(i));
+    }
+    tuple
+}
+
+/// BUILD_LIST: consumes `n` slots.
+pub unsafe extern "C" fn build_list(items: *mut *mut PyObject, n: u64) -> *mut PyObject {
+    let list = PyList_New(n as Py_ssize_t);
+    if list.is_null() {
+        for i in 0..n as usize {
+            Py_DECREF(*items.add(i));
+        }
+        return std::ptr::null_mut();
+    }
+    for i in 0..n as usize {
+        PyList_SET_ITEM(list, i as Py_ssize_t, *items.add(i));
+    }
+    list
+}
+
+/// LIST_APPEND: appends `value` (consumed). 0, or -1 with an exception set.
+pub unsafe extern "C" fn list_append(list: *mut PyObject, value: *mut PyObject) -> i64 {
+    let result = PyList_Append(list, value);
+    Py_DECREF(value);
+    result as i64
+}
+
+/// The interpreter's pending work (signals, pending calls, a GIL drop request, an
+/// asynchronous exception; on 3.12 also a scheduled garbage collection), handled by
+/// CPython itself: the helper calls a Python function that does nothing, whose RESUME runs
+/// the eval-breaker handling. Returns 0, or -1 with the exception a handler raised (a
+/// KeyboardInterrupt, say), its traceback entry for the helper function removed.
+pub unsafe extern "C" fn handle_eval_breaker() -> i64 {
+    let poll = crate::hook::poll_function();
+    if poll.is_null() {
+        return 0;
+    }
+    let result = PyObject_CallNoArgs(poll);
+    if !result.is_null() {
+        Py_DECREF(result);
+        return 0;
+    }
+    let mut kind = std::ptr::null_mut();
+    let mut value = std::ptr::null_mut();
+    let mut tb = std::ptr::null_mut();
+    PyErr_Fetch(&mut kind, &mut value, &mut tb);
+    PyErr_NormalizeException(&mut kind, &mut value, &mut tb);
+    if !tb.is_null() {
+        // Drop the helper function's own entry: the exception belongs to the compiled frame.
+        let next = PyObject_GetAttrString(tb, c"tb_next".as_ptr());
+        Py_DECREF(tb);
+        tb = if next.is_null() || next == Py_None() {
+            Py_XDECREF(next);
+            PyErr_Clear();
+            std::ptr::null_mut()
+        } else {
+            next
+        };
+        if !value.is_null() {
+            PyException_SetTraceback(value, if tb.is_null() { Py_None() } else { tb });
+        }
+    }
+    PyErr_Restore(kind, value, tb);
+    -1
+}

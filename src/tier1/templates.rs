@@ -1,0 +1,472 @@
+//! Tier-1 templates: one `gen_<instruction>` per instruction, written against the
+//! macro-assembler. Each returns `None` when it cannot compile the instruction here; the
+//! driver then compiles an exit into the interpreter at that instruction.
+//!
+//! Invariant between instructions: frame slots `localsplus[0 .. nlocalsplus + depth)` hold
+//! owned references or NULL, exactly what the interpreter would hold.
+
+use super::Jit;
+use crate::backend::{Arg, Reg};
+use crate::bytecode::{Instr, Op};
+use crate::cpython;
+use crate::runtime;
+
+pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    use Op::*;
+    match instr.op {
+        NOP | PRECALL => Some(()),
+        RESUME => gen_resume(jit, instr),
+        LOAD_FAST | LOAD_FAST_CHECK => gen_load_fast(jit, instr),
+        LOAD_FAST_AND_CLEAR => gen_load_fast_and_clear(jit, instr),
+        STORE_FAST => gen_store_fast(jit, instr),
+        LOAD_CONST => gen_load_const(jit, instr),
+        POP_TOP => gen_pop_top(jit),
+        PUSH_NULL => gen_push_null(jit),
+        COPY => gen_copy(jit, instr),
+        SWAP => gen_swap(jit, instr),
+        RETURN_VALUE => gen_return_value(jit),
+        RETURN_CONST => gen_return_const(jit, instr),
+        BINARY_OP => gen_binary(jit, runtime::binary_op as usize, instr.arg as u64),
+        COMPARE_OP => gen_compare_op(jit, instr),
+        IS_OP => gen_is_op(jit, instr),
+        CONTAINS_OP => gen_contains_op(jit, instr),
+        UNARY_NEGATIVE => gen_unary(jit, runtime::unary_negative as usize),
+        UNARY_POSITIVE => gen_unary(jit, runtime::unary_positive as usize),
+        UNARY_INVERT => gen_unary(jit, runtime::unary_invert as usize),
+        UNARY_NOT => gen_unary(jit, runtime::unary_not as usize),
+        BINARY_SUBSCR => gen_binary(jit, runtime::get_item as usize, 0),
+        STORE_SUBSCR => gen_store_subscr(jit),
+        POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE | POP_JUMP_BACKWARD_IF_FALSE => gen_pop_jump_if(jit, instr, false),
+        POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE => gen_pop_jump_if(jit, instr, true),
+        POP_JUMP_IF_NONE | POP_JUMP_FORWARD_IF_NONE | POP_JUMP_BACKWARD_IF_NONE => gen_pop_jump_if_none(jit, instr, true),
+        POP_JUMP_IF_NOT_NONE | POP_JUMP_FORWARD_IF_NOT_NONE | POP_JUMP_BACKWARD_IF_NOT_NONE => {
+            gen_pop_jump_if_none(jit, instr, false)
+        }
+        JUMP_FORWARD | JUMP_BACKWARD_NO_INTERRUPT => gen_jump(jit, instr),
+        JUMP_BACKWARD => gen_jump_backward(jit, instr),
+        GET_ITER => gen_unary(jit, runtime::get_iter as usize),
+        FOR_ITER => gen_for_iter(jit, instr),
+        END_FOR => gen_end_for(jit),
+        LOAD_GLOBAL => gen_load_global(jit, instr),
+        LOAD_ATTR => gen_load_attr(jit, instr),
+        LOAD_METHOD => gen_load_method(jit, instr.arg),
+        STORE_ATTR => gen_store_attr(jit, instr),
+        KW_NAMES => {
+            jit.kwnames = Some(*jit.consts.get(instr.arg as usize)?);
+            Some(())
+        }
+        CALL => gen_call(jit, instr),
+        BUILD_TUPLE => gen_build(jit, runtime::build_tuple as usize, instr.arg),
+        BUILD_LIST => gen_build(jit, runtime::build_list as usize, instr.arg),
+        LIST_APPEND => gen_list_append(jit, instr),
+        _ => None,
+    }
+}
+
+/// Poll the eval breaker: if set, let CPython handle pending work (signals, pending calls,
+/// GIL hand-over). An exception from a handler is raised at the current instruction with
+/// the stack as it is (`depth` values).
+fn poll_eval_breaker(jit: &mut Jit, depth: u32) {
+    let slow = jit.asm.new_label();
+    let done = jit.asm.new_label();
+    jit.asm.jump_if_i32_at_nonzero(crate::hook::eval_breaker_address(), slow);
+    // The slow path is laid out inline but skipped: it is rare.
+    jit.asm.jump(done);
+    jit.asm.bind(slow);
+    jit.set_prev_instr_current();
+    jit.call(runtime::handle_eval_breaker as usize, &[]);
+    let raise = jit.raise_exit(depth);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    jit.asm.bind(done);
+}
+
+fn gen_resume(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // RESUME 0 (function start) checks the eval breaker; other forms follow yields.
+    if instr.arg < 2 {
+        poll_eval_breaker(jit, jit.depth());
+    }
+    Some(())
+}
+
+fn gen_load_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // An unbound local: the interpreter raises UnboundLocalError with its own message.
+    let exit = jit.side_exit();
+    jit.asm.load_slot(Reg::R0, instr.arg);
+    jit.asm.jump_if_zero(Reg::R0, exit);
+    jit.asm.incref(Reg::R0);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_load_fast_and_clear(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // The reference moves from the local to the stack; it may be NULL.
+    jit.asm.load_slot(Reg::R0, instr.arg);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    jit.asm.clear_slot(instr.arg);
+    Some(())
+}
+
+fn gen_store_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    jit.asm.load_slot(Reg::R0, jit.peek(0));
+    jit.asm.load_slot(Reg::R1, instr.arg);
+    jit.asm.store_slot(instr.arg, Reg::R0);
+    jit.asm.xdecref(Reg::R1);
+    Some(())
+}
+
+fn gen_load_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let value = *jit.consts.get(instr.arg as usize)?;
+    jit.asm.load_imm(Reg::R0, value as u64);
+    jit.asm.incref(Reg::R0);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_pop_top(jit: &mut Jit) -> Option<()> {
+    jit.asm.load_slot(Reg::R0, jit.peek(0));
+    jit.asm.xdecref(Reg::R0);
+    Some(())
+}
+
+fn gen_push_null(jit: &mut Jit) -> Option<()> {
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.clear_slot(top);
+    Some(())
+}
+
+fn gen_copy(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let n = instr.arg.checked_sub(1)?;
+    jit.asm.load_slot(Reg::R0, jit.peek(n));
+    jit.asm.incref(Reg::R0);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_swap(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let n = instr.arg.checked_sub(1)?;
+    let (a, b) = (jit.peek(0), jit.peek(n));
+    jit.asm.load_slot(Reg::R0, a);
+    jit.asm.load_slot(Reg::R1, b);
+    jit.asm.store_slot(a, Reg::R1);
+    jit.asm.store_slot(b, Reg::R0);
+    Some(())
+}
+
+/// Leave with the value in `value`: the frame's stack is empty, `prev_instr` at the return
+/// instruction (what a frame object keeps showing after the function returned).
+fn emit_return(jit: &mut Jit, value: Reg) {
+    jit.set_prev_instr_current();
+    jit.asm.store_frame_field_i32(cpython::FRAME_STACKTOP, jit.nlocalsplus as i32);
+    jit.asm.ret(value);
+}
+
+fn gen_return_value(jit: &mut Jit) -> Option<()> {
+    if jit.depth() != 1 {
+        return None;
+    }
+    jit.asm.load_slot(Reg::R0, jit.peek(0));
+    emit_return(jit, Reg::R0);
+    Some(())
+}
+
+fn gen_return_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    if jit.depth() != 0 {
+        return None;
+    }
+    let value = *jit.consts.get(instr.arg as usize)?;
+    jit.asm.load_imm(Reg::R0, value as u64);
+    jit.asm.incref(Reg::R0);
+    emit_return(jit, Reg::R0);
+    Some(())
+}
+
+/// Two operands in, one result out, through `helper(lhs, rhs, extra)`; both operands are
+/// released after the call, as the interpreter does.
+fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::Slot(lhs), Arg::Slot(rhs), Arg::Imm(extra)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.decref(Reg::R0);
+    jit.asm.load_slot(Reg::R0, rhs);
+    jit.asm.decref(Reg::R0);
+    let raise = jit.raise_exit(jit.depth() - 2);
+    jit.asm.jump_if_zero(Reg::S0, raise);
+    jit.asm.store_slot(lhs, Reg::S0);
+    Some(())
+}
+
+/// One operand in, one result out, through `helper(value)`.
+fn gen_unary(jit: &mut Jit, helper: usize) -> Option<()> {
+    let slot = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::Slot(slot)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.decref(Reg::R0);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_zero(Reg::S0, raise);
+    jit.asm.store_slot(slot, Reg::S0);
+    Some(())
+}
+
+fn gen_compare_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // 3.12 keeps the comparison in the high bits of the argument.
+    let op = if cpython::VERSION >= (3, 12) { instr.arg >> 4 } else { instr.arg };
+    if op > 5 {
+        return None;
+    }
+    gen_binary(jit, runtime::rich_compare as usize, op as u64)
+}
+
+fn gen_contains_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    gen_binary(jit, runtime::contains as usize, instr.arg as u64)
+}
+
+fn gen_is_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let (is_true, is_false) = unsafe { (pyo3_ffi::Py_True() as u64, pyo3_ffi::Py_False() as u64) };
+    let (when_same, when_different) = if instr.arg == 0 { (is_true, is_false) } else { (is_false, is_true) };
+    let same = jit.asm.new_label();
+    let done = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.load_slot(Reg::R1, rhs);
+    jit.asm.load_imm(Reg::S0, when_different);
+    jit.asm.jump_if_equal_reg(Reg::R0, Reg::R1, same);
+    jit.asm.jump(done);
+    jit.asm.bind(same);
+    jit.asm.load_imm(Reg::S0, when_same);
+    jit.asm.bind(done);
+    jit.asm.incref(Reg::S0);
+    jit.asm.decref(Reg::R0);
+    jit.asm.load_slot(Reg::R0, rhs);
+    jit.asm.decref(Reg::R0);
+    jit.asm.store_slot(lhs, Reg::S0);
+    Some(())
+}
+
+fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
+    // Stack: value, container, key.
+    let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
+    jit.set_prev_instr_current();
+    jit.call(runtime::set_item as usize, &[Arg::Slot(container), Arg::Slot(key), Arg::Slot(value)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    for slot in [value, container, key] {
+        jit.asm.load_slot(Reg::R0, slot);
+        jit.asm.decref(Reg::R0);
+    }
+    let raise = jit.raise_exit(jit.depth() - 3);
+    jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    Some(())
+}
+
+fn jump_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> {
+    match instr.flow() {
+        crate::bytecode::Flow::Branch(t) | crate::bytecode::Flow::Jump(t) => jit.label_at(t),
+        _ => None,
+    }
+}
+
+fn gen_pop_jump_if(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> {
+    let target = jump_target(jit, instr)?;
+    let slot = jit.peek(0);
+    let (py_true, py_false) = unsafe { (pyo3_ffi::Py_True() as u64, pyo3_ffi::Py_False() as u64) };
+    let (jump_value, fall_value) = if jump_when { (py_true, py_false) } else { (py_false, py_true) };
+    let general = jit.asm.new_label();
+    let not_jump = jit.asm.new_label();
+    let jump = jit.asm.new_label();
+    let done = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, slot);
+    // True and False are never deallocated: their references are dropped without a check.
+    jit.asm.jump_if_equal_imm(Reg::R0, jump_value, jump);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, fall_value, general);
+    jit.asm.bind(not_jump);
+    jit.asm.decref(Reg::R0);
+    jit.asm.jump(done);
+    jit.asm.bind(jump);
+    jit.asm.decref(Reg::R0);
+    jit.asm.jump(target);
+    // Any other object: its truth, which may call __bool__ or __len__ and may raise.
+    jit.asm.bind(general);
+    jit.set_prev_instr_current();
+    jit.call(runtime::truth_consume as usize, &[Arg::Reg(Reg::R0)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    if jump_when {
+        jit.asm.jump_if_nonzero_i32(Reg::R0, target);
+    } else {
+        let stay = jit.asm.new_label();
+        jit.asm.jump_if_nonzero_i32(Reg::R0, stay);
+        jit.asm.jump(target);
+        jit.asm.bind(stay);
+    }
+    jit.asm.bind(done);
+    Some(())
+}
+
+fn gen_pop_jump_if_none(jit: &mut Jit, instr: &Instr, jump_if_none: bool) -> Option<()> {
+    let target = jump_target(jit, instr)?;
+    let none = unsafe { pyo3_ffi::Py_None() as u64 };
+    let slot = jit.peek(0);
+    jit.asm.load_slot(Reg::S0, slot);
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.decref(Reg::R0);
+    if jump_if_none {
+        jit.asm.jump_if_equal_imm(Reg::S0, none, target);
+    } else {
+        jit.asm.jump_if_not_equal_imm(Reg::S0, none, target);
+    }
+    Some(())
+}
+
+fn gen_jump(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let target = jump_target(jit, instr)?;
+    jit.asm.jump(target);
+    Some(())
+}
+
+fn gen_jump_backward(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let target = jump_target(jit, instr)?;
+    if let Some(counter) = jit.backedge_counter {
+        jit.asm.increment_u64_at(counter);
+    }
+    poll_eval_breaker(jit, jit.depth());
+    jit.asm.jump(target);
+    Some(())
+}
+
+fn gen_for_iter(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let exhausted_at = instr.for_iter_exit();
+    let exhausted_target = jit.label_at(exhausted_at)?;
+    let iter = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::for_iter_next as usize, &[Arg::Slot(iter)]);
+    let raise = jit.raise_exit(jit.depth());
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    let exhausted = jit.asm.new_label();
+    jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    let next = jit.asm.new_label();
+    jit.asm.jump(next);
+    jit.asm.bind(exhausted);
+    jit.asm.load_slot(Reg::R0, iter);
+    jit.asm.decref(Reg::R0);
+    jit.asm.jump(exhausted_target);
+    jit.asm.bind(next);
+    Some(())
+}
+
+fn gen_end_for(jit: &mut Jit) -> Option<()> {
+    for n in [0, 1] {
+        jit.asm.load_slot(Reg::R0, jit.peek(n));
+        jit.asm.decref(Reg::R0);
+    }
+    Some(())
+}
+
+fn gen_load_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get((instr.arg >> 1) as usize)?;
+    let push_null = instr.arg & 1 == 1;
+    jit.set_prev_instr_current();
+    jit.call(runtime::load_global as usize, &[Arg::Frame, Arg::Imm(name as u64)]);
+    let raise = jit.raise_exit(jit.depth());
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    let mut depth = jit.depth();
+    if push_null {
+        jit.asm.clear_slot(jit.stack_slot(depth));
+        depth += 1;
+    }
+    jit.asm.store_slot(jit.stack_slot(depth), Reg::R0);
+    Some(())
+}
+
+fn gen_load_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    if cpython::VERSION >= (3, 12) {
+        if instr.arg & 1 == 1 {
+            return gen_load_method(jit, instr.arg >> 1);
+        }
+        return gen_get_attr(jit, instr.arg >> 1);
+    }
+    gen_get_attr(jit, instr.arg)
+}
+
+fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
+    let name = *jit.names.get(name_index as usize)?;
+    let slot = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::get_attr as usize, &[Arg::Slot(slot), Arg::Imm(name as u64)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.decref(Reg::R0);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_zero(Reg::S0, raise);
+    jit.asm.store_slot(slot, Reg::S0);
+    Some(())
+}
+
+fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
+    let name = *jit.names.get(name_index as usize)?;
+    let slot = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::load_method as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    Some(())
+}
+
+fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    // Stack: value, owner.
+    let (value, owner) = (jit.peek(1), jit.peek(0));
+    jit.set_prev_instr_current();
+    jit.call(runtime::set_attr as usize, &[Arg::Slot(owner), Arg::Imm(name as u64), Arg::Slot(value)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    for slot in [value, owner] {
+        jit.asm.load_slot(Reg::R0, slot);
+        jit.asm.decref(Reg::R0);
+    }
+    let raise = jit.raise_exit(jit.depth() - 2);
+    jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    Some(())
+}
+
+fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let nargs = instr.arg;
+    let base = jit.peek(nargs + 1);
+    let kwnames = jit.kwnames.unwrap_or(std::ptr::null_mut());
+    jit.set_prev_instr_current();
+    jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
+    let depth_after_inputs = jit.depth() - nargs - 2;
+    let raise = jit.raise_exit(depth_after_inputs);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    // The interpreter checks the eval breaker after every call.
+    poll_eval_breaker(jit, depth_after_inputs + 1);
+    Some(())
+}
+
+fn gen_build(jit: &mut Jit, helper: usize, n: u32) -> Option<()> {
+    let base = jit.stack_slot(jit.depth() - n);
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::SlotAddr(base), Arg::Imm(n as u64)]);
+    let raise = jit.raise_exit(jit.depth() - n);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    Some(())
+}
+
+fn gen_list_append(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let list = jit.peek(instr.arg);
+    let value = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::list_append as usize, &[Arg::Slot(list), Arg::Slot(value)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    Some(())
+}
