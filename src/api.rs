@@ -73,7 +73,7 @@ fn disable() -> bool {
 fn enabled() -> bool {
     #[cfg(autojit_supported)]
     {
-        crate::hook::installed()
+        crate::hook::enabled()
     }
     #[cfg(not(autojit_supported))]
     {
@@ -94,9 +94,45 @@ fn exclude(py: Python<'_>, prefixes: Vec<String>) -> PyResult<()> {
     Ok(())
 }
 
+/// Re-arm the hook if it stepped aside for tracing that has ended; returns whether it did.
+#[pyfunction]
+fn resume_if_quiet() -> bool {
+    #[cfg(autojit_supported)]
+    {
+        crate::hook::resume_if_quiet()
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        false
+    }
+}
+
+/// Interpreter shutdown: stop background activity.
+#[pyfunction]
+fn _shutdown() {
+    #[cfg(autojit_supported)]
+    crate::hook::shutdown();
+}
+
+/// In a forked child.
+#[pyfunction]
+fn _after_fork_in_child() {
+    #[cfg(autojit_supported)]
+    crate::hook::after_fork_in_child();
+}
+
 #[pyfunction]
 fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let dict = PyDict::new(py);
+    #[cfg(autojit_supported)]
+    {
+        dict.set_item("hook_installed", crate::hook::installed())?;
+        dict.set_item("suspended_for_tracing", crate::hook::suspended())?;
+    }
+    dict.set_item(
+        "fallbacks_by_opcode",
+        crate::stats::fallbacks_by_opcode().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+    )?;
     for (name, value) in STATS.snapshot() {
         dict.set_item(name, value)?;
     }
@@ -106,6 +142,7 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pyfunction]
 fn reset_stats() {
     STATS.reset();
+    crate::stats::reset_fallbacks();
 }
 
 /// The options in force, as a dict.
@@ -225,6 +262,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(enabled, m)?)?;
     m.add_function(wrap_pyfunction!(exclude, m)?)?;
     m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(resume_if_quiet, m)?)?;
+    m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(reset_stats, m)?)?;
     m.add_function(wrap_pyfunction!(current_options, m)?)?;
     m.add_function(wrap_pyfunction!(options_table, m)?)?;

@@ -17,7 +17,7 @@ use crate::stats::STATS;
 use crate::{exclusion, stack_guard, tier1};
 use pyo3_ffi::{PyObject, PyThreadState};
 use std::os::raw::c_int;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// The frame-evaluation function autojit installs.
 pub unsafe extern "C" fn eval_frame(
@@ -39,6 +39,7 @@ pub unsafe extern "C" fn eval_frame(
     }
     if cpython::tracing_active(tstate, code) {
         STATS.frames_while_tracing.incr();
+        suspend_for_tracing();
         return cpython::eval_default(tstate, frame, throwflag);
     }
     let state = codestate::get_or_create(code);
@@ -178,6 +179,13 @@ pub enum InstallOutcome {
     Foreign(usize),
 }
 
+/// The user asked for the JIT (enable() without a later disable()).
+static USER_ENABLED: AtomicBool = AtomicBool::new(false);
+/// The hook is out of the way because tracing, profiling or monitoring is active.
+static SUSPENDED: AtomicBool = AtomicBool::new(false);
+/// The thread that asks the main thread to re-arm the hook is running.
+static REARMER_RUNNING: AtomicBool = AtomicBool::new(false);
+
 fn interp() -> *mut InterpreterState {
     unsafe { crate::cpython::ffi::PyInterpreterState_Get() }
 }
@@ -186,34 +194,138 @@ fn ours() -> EvalFrameFn {
     eval_frame
 }
 
-/// Install the hook in the current interpreter (all its threads).
+fn default_eval() -> EvalFrameFn {
+    _PyEval_EvalFrameDefault
+}
+
+unsafe fn current_eval() -> usize {
+    _PyInterpreterState_GetEvalFrameFunc(interp()) as usize
+}
+
+/// Install the hook in the current interpreter (all its threads). While tracing or
+/// monitoring is active the hook stays out of the way and arms itself once it ends.
 pub fn install() -> InstallOutcome {
     unsafe {
-        let current = _PyInterpreterState_GetEvalFrameFunc(interp());
-        if current as usize == ours() as usize {
-            InstallOutcome::AlreadyInstalled
-        } else if current as usize == (_PyEval_EvalFrameDefault as EvalFrameFn) as usize {
-            _PyInterpreterState_SetEvalFrameFunc(interp(), ours());
-            InstallOutcome::Installed
-        } else {
-            InstallOutcome::Foreign(current as usize)
+        let current = current_eval();
+        if current == ours() as usize {
+            USER_ENABLED.store(true, Relaxed);
+            return InstallOutcome::AlreadyInstalled;
         }
+        if current != default_eval() as usize {
+            return InstallOutcome::Foreign(current);
+        }
+        USER_ENABLED.store(true, Relaxed);
+        if cpython::tracing_anywhere(interp()) {
+            SUSPENDED.store(true, Relaxed);
+            start_rearmer();
+        } else {
+            _PyInterpreterState_SetEvalFrameFunc(interp(), ours());
+        }
+        InstallOutcome::Installed
     }
 }
 
-/// Remove the hook, restoring CPython's default. Returns whether it was installed. A
+/// Remove the hook, restoring CPython's default. Returns whether the JIT was enabled. A
 /// foreign hook installed after ours is left in place.
 pub fn uninstall() -> bool {
+    let was_enabled = USER_ENABLED.swap(false, Relaxed);
+    SUSPENDED.store(false, Relaxed);
     if installed() {
-        unsafe { _PyInterpreterState_SetEvalFrameFunc(interp(), _PyEval_EvalFrameDefault) };
-        true
-    } else {
-        false
+        unsafe { _PyInterpreterState_SetEvalFrameFunc(interp(), default_eval()) };
+    }
+    was_enabled
+}
+
+/// The hook is installed right now (not suspended, not replaced).
+pub fn installed() -> bool {
+    unsafe { current_eval() == ours() as usize }
+}
+
+/// The user enabled the JIT (it may be suspended while tracing is active).
+pub fn enabled() -> bool {
+    USER_ENABLED.load(Relaxed)
+}
+
+pub fn suspended() -> bool {
+    SUSPENDED.load(Relaxed)
+}
+
+/// Tracing, profiling or monitoring became active: take the hook out of CPython's way, so
+/// that every event is exactly what plain CPython produces (some differ merely because a
+/// PEP 523 function is installed, e.g. 3.12's `async for` under sys.settrace). Compiled
+/// frames still running notice it after their next call and continue in the interpreter.
+#[cold]
+fn suspend_for_tracing() {
+    if installed() {
+        unsafe { _PyInterpreterState_SetEvalFrameFunc(interp(), default_eval()) };
+        SUSPENDED.store(true, Relaxed);
+        STATS.tracing_suspensions.incr();
+        start_rearmer();
     }
 }
 
-pub fn installed() -> bool {
-    unsafe { _PyInterpreterState_GetEvalFrameFunc(interp()) as usize == ours() as usize }
+/// Re-install the hook if it was suspended for tracing and no tracing, profiling or
+/// monitoring is active any more. Returns whether it did.
+pub fn resume_if_quiet() -> bool {
+    unsafe {
+        if SUSPENDED.load(Relaxed)
+            && USER_ENABLED.load(Relaxed)
+            && current_eval() == default_eval() as usize
+            && !cpython::tracing_anywhere(interp())
+        {
+            _PyInterpreterState_SetEvalFrameFunc(interp(), ours());
+            SUSPENDED.store(false, Relaxed);
+            return true;
+        }
+    }
+    false
+}
+
+/// While suspended, a native thread (invisible to `threading`) asks the main thread every
+/// few milliseconds, through a pending call, to re-arm the hook when tracing has ended.
+fn start_rearmer() {
+    if REARMER_RUNNING.swap(true, Relaxed) {
+        return;
+    }
+    let spawned = std::thread::Builder::new().name("autojit-rearm".into()).spawn(|| loop {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        if !SUSPENDED.load(Relaxed) || STOPPING.load(Relaxed) {
+            REARMER_RUNNING.store(false, Relaxed);
+            // A suspension that raced with this exit needs a rearmer again.
+            if SUSPENDED.load(Relaxed) && !STOPPING.load(Relaxed) && !REARMER_RUNNING.swap(true, Relaxed) {
+                continue;
+            }
+            return;
+        }
+        unsafe {
+            if pyo3_ffi::Py_IsInitialized() != 0 {
+                pyo3_ffi::Py_AddPendingCall(Some(rearm_pending_call), std::ptr::null_mut());
+            }
+        }
+    });
+    if spawned.is_err() {
+        REARMER_RUNNING.store(false, Relaxed);
+    }
+}
+
+extern "C" fn rearm_pending_call(_: *mut std::os::raw::c_void) -> c_int {
+    resume_if_quiet();
+    0
+}
+
+/// Set at interpreter shutdown (atexit) so the rearmer never touches a finalizing interpreter.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+pub fn shutdown() {
+    STOPPING.store(true, Relaxed);
+}
+
+/// In a forked child no rearmer thread exists: start one again if suspended.
+pub fn after_fork_in_child() {
+    REARMER_RUNNING.store(false, Relaxed);
+    if SUSPENDED.load(Relaxed) {
+        start_rearmer();
+    }
 }
 
 /// Does the code contain a backward jump (a loop)?
@@ -238,6 +350,12 @@ unsafe fn has_backward_jump(code: *mut PyObject) -> bool {
 static POLL_CODE: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 static POLL_FUNCTION: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 static EVAL_BREAKER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static INTERP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Address of the main interpreter's `PyInterpreterState`.
+pub fn interp_address() -> usize {
+    INTERP.load(Relaxed)
+}
 
 /// Create the poll function and note the eval breaker's address. Called once at import.
 pub fn init_runtime(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
@@ -253,6 +371,7 @@ pub fn init_runtime(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
     unsafe {
         let interp = crate::cpython::ffi::PyInterpreterState_Main() as usize;
         EVAL_BREAKER.store(interp + cpython::INTERP_EVAL_BREAKER, Relaxed);
+        INTERP.store(interp, Relaxed);
     }
     Ok(())
 }

@@ -75,6 +75,8 @@ counters! {
     hot_functions;
     /// RecursionError raised because the C stack ran low (deep recursion with a raised limit).
     stack_guard_trips;
+    /// Times the hook stepped aside because tracing, profiling or monitoring became active.
+    tracing_suspensions;
     /// Functions compiled (all tiers).
     compiled;
     /// Compilations that failed or were refused (see explain() for the reason).

@@ -107,17 +107,36 @@ def test_nothing_is_counted_while_tracing(jit):
     def tracer(frame, event, arg):
         return None
 
-    before = autojit.stats()["frames_while_tracing"]
     sys.settrace(tracer)
     try:
         for _ in range(10):
             f()
+        # The hook stepped aside entirely, so CPython runs exactly as it does untraced.
+        assert autojit._core.stats()["suspended_for_tracing"]
+        assert not autojit._core.stats()["hook_installed"]
+        assert not autojit._core.resume_if_quiet()  # still tracing: stays suspended
     finally:
         sys.settrace(None)
     assert autojit.explain(f, format="dict")["calls"] == 0
-    assert autojit.stats()["frames_while_tracing"] - before >= 10
+    assert autojit._core.resume_if_quiet()
+    assert autojit._core.stats()["hook_installed"]
     f()
     assert autojit.explain(f, format="dict")["calls"] == 1
+
+
+def test_hook_rearms_by_itself_after_tracing(jit):
+    import time
+
+    def f():
+        pass
+
+    sys.settrace(lambda *a: None)
+    f()
+    sys.settrace(None)
+    deadline = time.monotonic() + 5
+    while autojit._core.stats()["suspended_for_tracing"] and time.monotonic() < deadline:
+        time.sleep(0.01)  # the pending call runs when this thread runs bytecode
+    assert autojit._core.stats()["hook_installed"]
 
 
 def test_nothing_is_counted_while_profiling(jit):
@@ -131,6 +150,7 @@ def test_nothing_is_counted_while_profiling(jit):
     finally:
         sys.setprofile(None)
     assert autojit.explain(f, format="dict")["calls"] == 0
+    autojit._core.resume_if_quiet()
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
@@ -151,6 +171,7 @@ def test_nothing_is_counted_while_monitoring(jit):
     finally:
         mon.free_tool_id(tool)
     assert autojit.explain(f, format="dict")["calls"] == 0
+    assert autojit._core.resume_if_quiet()
     f()
     assert autojit.explain(f, format="dict")["calls"] == 1
 
@@ -175,5 +196,6 @@ def test_nothing_is_counted_under_local_monitoring_events(jit):
     finally:
         mon.free_tool_id(tool)
     assert autojit.explain(f, format="dict")["calls"] == 0
+    assert autojit._core.resume_if_quiet()
     f()
     assert autojit.explain(f, format="dict")["calls"] == 1

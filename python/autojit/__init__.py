@@ -33,6 +33,18 @@ _warned_unsupported = False
 _report_registered = False
 
 
+def _install_process_hooks():
+    import atexit
+    import os
+
+    atexit.register(_core._shutdown)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_core._after_fork_in_child)
+
+
+_install_process_hooks()
+
+
 def _unsupported_reason():
     """Why the JIT cannot run on this interpreter, or None if it can."""
     if _core.VERSION_LAYER is None:
@@ -96,6 +108,7 @@ def exclude(*module_prefixes):
 
 def stats():
     """Counters as a dict: frames seen, calls counted, code objects seen, excluded, ..."""
+    _core.resume_if_quiet()
     result = _core.stats()
     result["enabled"] = _core.enabled()
     return result

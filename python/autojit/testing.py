@@ -112,11 +112,10 @@ def check_calls(fn, calls):
 
     fresh = _fresh_copy(func)
     with _jit_state_preserved():
-        interp = [_run(func, a, k, jit=False) for _, (a, k), _ in prepared]
-        jitted, facts = [], []
-        for _, _, (a, k) in prepared:
-            jitted.append(_run(fresh, a, k, jit=True))
-            facts.append(autojit.explain(fresh, format="dict"))
+        # Both sequences run through the same code, so the tested function starts at the same
+        # stack depth each time (RecursionError must come at the same depth).
+        interp, _ = _run_sequence(func, [p[1] for p in prepared], jit=False)
+        jitted, facts = _run_sequence(fresh, [p[2] for p in prepared], jit=True)
 
     results = []
     for index, ((payload, _, _), i_out, j_out, info) in enumerate(zip(prepared, interp, jitted, facts)):
@@ -232,6 +231,14 @@ def _jit_state_preserved():
 
 class _Outcome:
     __slots__ = ("value", "exception", "stdout", "warnings", "args", "kwargs")
+
+
+def _run_sequence(fn, inputs, jit):
+    outcomes, facts = [], []
+    for args, kwargs in inputs:
+        outcomes.append(_run(fn, args, kwargs, jit))
+        facts.append(autojit.explain(fn, format="dict") if jit else None)
+    return outcomes, facts
 
 
 def _call(fn, args, kwargs):
@@ -479,17 +486,18 @@ class _Comparer:
         self._same(a.args, b.args, where + ".args")
         self._same_text(_exc_line(a), _exc_line(b), where, "the line traceback prints for it differs")
         frames_a, frames_b = _frames(a.__traceback__), _frames(b.__traceback__)
-        if [f[:2] for f in frames_a] != [f[:2] for f in frames_b]:
-            raise _Difference(
-                where + ".__traceback__", "traceback frames (function, line) differ", frames_a, frames_b
-            )
-        if frames_a != frames_b:
-            raise _Difference(
-                where + ".__traceback__",
-                "traceback positions (line, end line, column, end column) differ",
-                frames_a,
-                frames_b,
-            )
+        for width, what in ((2, "frames (function, line)"), (3, "positions (line, end line, column, end column)")):
+            short_a, short_b = [f[:width] for f in frames_a], [f[:width] for f in frames_b]
+            if short_a != short_b:
+                first = next((i for i, (x, y) in enumerate(zip(short_a, short_b)) if x != y), None)
+                if first is None:
+                    first = min(len(short_a), len(short_b))
+                detail = f"traceback {what} differ"
+                if len(frames_a) > 3 or len(frames_b) > 3:
+                    detail += f" ({len(frames_a)} vs {len(frames_b)} frames; first difference at frame {first}"
+                    detail += ", showing frames from there)"
+                    frames_a, frames_b = frames_a[first : first + 3], frames_b[first : first + 3]
+                raise _Difference(where + ".__traceback__", detail, frames_a, frames_b)
         for attr in ("name", "obj", "path", "name_from", "value", "code", "message", "exceptions"):
             va, vb = getattr(a, attr, _ABSENT), getattr(b, attr, _ABSENT)
             if va is _ABSENT and vb is _ABSENT:

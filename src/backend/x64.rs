@@ -292,6 +292,18 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; cmp QWORD [r11], 0 ; jne =>label);
     }
 
+    /// `dst = *(u64 *)(tstate + disp)`.
+    pub fn load_tstate_field(&mut self, dst: Reg, disp: usize) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [Rq(TSTATE) + disp]);
+    }
+
+    /// Jump if the byte at `base + disp` is nonzero.
+    pub fn jump_if_u8_field_nonzero(&mut self, base: Reg, disp: usize, label: Label) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; cmp BYTE [Rq(num(base)) + disp], 0 ; jne =>label);
+    }
+
     /// `*(u64 *)addr += 1`.
     pub fn increment_u64_at(&mut self, addr: usize) {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; add QWORD [r11], 1);

@@ -98,9 +98,13 @@ static const autojit_layout_entry layout[] = {
     OFF(_PyCoMonitoringData, local_monitors),
     {"sizeof local_monitors.tools", (long long)sizeof(((_PyCoMonitoringData *)0)->local_monitors.tools)},
     CONST(_PY_MONITORING_LOCAL_EVENTS),
+    OFF(PyInterpreterState, monitoring_tool_names),
+    CONST(PY_MONITORING_TOOL_IDS),
     {"sizeof monitors.tools", (long long)sizeof(((PyInterpreterState *)0)->monitors.tools)},
 #else
     OFF(PyThreadState, recursion_remaining),
+    OFF(PyThreadState, c_profilefunc),
+    OFF(PyThreadState, c_tracefunc),
     OFF(PyThreadState, recursion_limit),
     OFF(_PyCFrame, use_tracing),
 #endif

@@ -56,6 +56,8 @@ pub const TSTATE_INTERP: usize = 16;
 pub const TSTATE_RECURSION_REMAINING: usize = 32;
 pub const TSTATE_RECURSION_LIMIT: usize = 36;
 pub const TSTATE_CFRAME: usize = 56;
+pub const TSTATE_C_PROFILEFUNC: usize = 64;
+pub const TSTATE_C_TRACEFUNC: usize = 72;
 pub const CFRAME_USE_TRACING: usize = 0;
 pub const CFRAME_CURRENT_FRAME: usize = 8;
 pub const CFRAME_PREVIOUS: usize = 16;
@@ -106,6 +108,8 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("_PyCFrame.previous", CFRAME_PREVIOUS as i64),
     ("PyThreadState.recursion_remaining", TSTATE_RECURSION_REMAINING as i64),
     ("PyThreadState.recursion_limit", TSTATE_RECURSION_LIMIT as i64),
+    ("PyThreadState.c_profilefunc", TSTATE_C_PROFILEFUNC as i64),
+    ("PyThreadState.c_tracefunc", TSTATE_C_TRACEFUNC as i64),
     ("_PyCFrame.use_tracing", CFRAME_USE_TRACING as i64),
     ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
     ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
@@ -160,4 +164,18 @@ pub unsafe fn finish_returned_frame(
     result: *mut PyObject,
 ) -> *mut PyObject {
     result
+}
+
+/// Is a trace or profile function set in any thread of the interpreter?
+pub unsafe fn tracing_anywhere(interp: *mut super::ffi::InterpreterState) -> bool {
+    let mut tstate = pyo3_ffi::PyInterpreterState_ThreadHead(interp.cast());
+    while !tstate.is_null() {
+        let profile = *field::<usize>(tstate.cast(), TSTATE_C_PROFILEFUNC);
+        let trace = *field::<usize>(tstate.cast(), TSTATE_C_TRACEFUNC);
+        if profile != 0 || trace != 0 {
+            return true;
+        }
+        tstate = pyo3_ffi::PyThreadState_Next(tstate);
+    }
+    false
 }

@@ -75,6 +75,8 @@ pub const LOCAL_MONITORS_TOOLS_SIZE: usize = 15;
 /// Only the first `_PY_MONITORING_LOCAL_EVENTS` tool bytes of a code's local monitors are
 /// initialized; the rest may hold garbage.
 pub const MONITORING_LOCAL_EVENTS: usize = 10;
+pub const INTERP_MONITORING_TOOL_NAMES: usize = 382872;
+pub const MONITORING_TOOL_IDS: usize = 8;
 
 /// C recursion units `_PyEval_EvalFrameDefault` takes on entry (`PY_EVAL_C_STACK_UNITS` in
 /// Python/ceval.c, which no header exports).
@@ -137,6 +139,8 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("_PyCoMonitoringData.local_monitors", CO_MONITORING_LOCAL_MONITORS as i64),
     ("sizeof local_monitors.tools", LOCAL_MONITORS_TOOLS_SIZE as i64),
     ("_PY_MONITORING_LOCAL_EVENTS", MONITORING_LOCAL_EVENTS as i64),
+    ("PyInterpreterState.monitoring_tool_names", INTERP_MONITORING_TOOL_NAMES as i64),
+    ("PY_MONITORING_TOOL_IDS", MONITORING_TOOL_IDS as i64),
     ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
     ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
 ];
@@ -255,4 +259,17 @@ pub unsafe fn finish_returned_frame(
         pyo3_ffi::Py_DECREF(result);
     }
     eval_default(tstate, frame, 0)
+}
+
+/// Is any tracing, profiling or monitoring active in the interpreter: a global event set
+/// (sys.settrace and sys.setprofile register as monitoring tools on 3.12), or a
+/// sys.monitoring tool registered at all (it may have local events on any code object)?
+pub unsafe fn tracing_anywhere(interp: *mut super::ffi::InterpreterState) -> bool {
+    let interp = interp as *const u8;
+    let tools = interp.add(INTERP_MONITORS);
+    if (0..MONITORS_TOOLS_SIZE).any(|i| *tools.add(i) != 0) {
+        return true;
+    }
+    let names = interp.add(INTERP_MONITORING_TOOL_NAMES) as *const *mut PyObject;
+    (0..MONITORING_TOOL_IDS).any(|i| !(*names.add(i)).is_null())
 }

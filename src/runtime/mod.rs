@@ -320,3 +320,8 @@ pub unsafe extern "C" fn handle_eval_breaker() -> i64 {
     PyErr_Restore(kind, value, tb);
     -1
 }
+
+/// Is tracing, profiling or monitoring active for `code` in this thread? (1 or 0)
+pub unsafe extern "C" fn tracing_active_for(tstate: *mut PyThreadState, code: *mut PyObject) -> i64 {
+    cpython::tracing_active(tstate, code) as i64
+}

@@ -63,6 +63,8 @@ pub struct Jit<'a> {
     fallbacks: Vec<&'static str>,
     /// Address of the code state's back-edge counter, incremented by JUMP_BACKWARD.
     pub backedge_counter: Option<usize>,
+    /// The code object being compiled.
+    pub code: *mut PyObject,
 }
 
 impl<'a> Jit<'a> {
@@ -193,6 +195,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         kwnames: None,
         fallbacks: Vec::new(),
         backedge_counter,
+        code,
     };
 
     jit.asm.prologue();

@@ -80,6 +80,48 @@ fn poll_eval_breaker(jit: &mut Jit, depth: u32) {
     jit.asm.bind(done);
 }
 
+/// After work that may have run Python code (which may have started a tracer, a profiler
+/// or a sys.monitoring tool): if any is active now, continue in the interpreter at the
+/// instruction starting at `resume_at`, with `depth` values on the stack, so that events are
+/// exactly CPython's from there on.
+fn check_tracing(jit: &mut Jit, resume_at: usize, depth: u32) {
+    let exit = jit.resume_exit(resume_at, depth);
+    #[cfg(autojit_py311)]
+    {
+        jit.asm.load_tstate_field(Reg::R0, cpython::TSTATE_CFRAME);
+        jit.asm.jump_if_u8_field_nonzero(Reg::R0, cpython::CFRAME_USE_TRACING, exit);
+    }
+    #[cfg(autojit_py312)]
+    {
+        let tools = crate::hook::interp_address() + cpython::INTERP_MONITORS;
+        jit.asm.jump_if_u64_at_nonzero(tools, exit);
+        jit.asm.jump_if_u64_at_nonzero(tools + cpython::MONITORS_TOOLS_SIZE - 8, exit);
+        // Local events: only when the code has monitoring data at all.
+        let local = jit.asm.new_label();
+        let done = jit.asm.new_label();
+        jit.asm.jump_if_u64_at_nonzero(jit.code as usize + cpython::CODE_CO_MONITORING, local);
+        jit.asm.jump(done);
+        jit.asm.bind(local);
+        jit.call(runtime::tracing_active_for as usize, &[Arg::Tstate, Arg::Imm(jit.code as u64)]);
+        jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+        jit.asm.bind(done);
+    }
+}
+
+/// The code to run when a backward branch is taken: count the back-edge, poll the eval
+/// breaker (the interpreter does both), then jump.
+fn emit_backward_edge(jit: &mut Jit, target: crate::backend::Label, depth: u32) {
+    if let Some(counter) = jit.backedge_counter {
+        jit.asm.increment_u64_at(counter);
+    }
+    poll_eval_breaker(jit, depth);
+    jit.asm.jump(target);
+}
+
+fn is_backward(instr: &Instr) -> bool {
+    matches!(instr.flow(), crate::bytecode::Flow::Branch(t) | crate::bytecode::Flow::Jump(t) if t <= instr.index)
+}
+
 fn gen_resume(jit: &mut Jit, instr: &Instr) -> Option<()> {
     // RESUME 0 (function start) checks the eval breaker; other forms follow yields.
     if instr.arg < 2 {
@@ -198,6 +240,7 @@ fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
     let raise = jit.raise_exit(jit.depth() - 2);
     jit.asm.jump_if_zero(Reg::S0, raise);
     jit.asm.store_slot(lhs, Reg::S0);
+    check_tracing(jit, jit.instr().next, jit.depth() - 1);
     Some(())
 }
 
@@ -212,6 +255,7 @@ fn gen_unary(jit: &mut Jit, helper: usize) -> Option<()> {
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_zero(Reg::S0, raise);
     jit.asm.store_slot(slot, Reg::S0);
+    check_tracing(jit, jit.instr().next, jit.depth());
     Some(())
 }
 
@@ -262,6 +306,7 @@ fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     }
     let raise = jit.raise_exit(jit.depth() - 3);
     jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    check_tracing(jit, jit.instr().next, jit.depth() - 3);
     Some(())
 }
 
@@ -272,8 +317,24 @@ fn jump_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> {
     }
 }
 
-fn gen_pop_jump_if(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> {
+/// Where a conditional branch goes when taken: straight to its target, or for a backward
+/// branch (3.11's POP_JUMP_BACKWARD_*) through an out-of-line back-edge (count, poll, jump).
+fn branch_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> {
     let target = jump_target(jit, instr)?;
+    if !is_backward(instr) {
+        return Some(target);
+    }
+    let edge = jit.asm.new_label();
+    let skip = jit.asm.new_label();
+    jit.asm.jump(skip);
+    jit.asm.bind(edge);
+    emit_backward_edge(jit, target, jit.depth() - 1);
+    jit.asm.bind(skip);
+    Some(edge)
+}
+
+fn gen_pop_jump_if(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> {
+    let target = branch_target(jit, instr)?;
     let slot = jit.peek(0);
     let (py_true, py_false) = unsafe { (pyo3_ffi::Py_True() as u64, pyo3_ffi::Py_False() as u64) };
     let (jump_value, fall_value) = if jump_when { (py_true, py_false) } else { (py_false, py_true) };
@@ -297,6 +358,11 @@ fn gen_pop_jump_if(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> 
     jit.call(runtime::truth_consume as usize, &[Arg::Reg(Reg::R0)]);
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    // A __bool__ or __len__ may have started tracing: decide the branch in the interpreter.
+    // (Its result is known here, so take the branch first, then check.)
+    jit.asm.mov(Reg::S0, Reg::R0);
+    check_tracing_branch(jit, instr, jump_when);
+    jit.asm.mov(Reg::R0, Reg::S0);
     if jump_when {
         jit.asm.jump_if_nonzero_i32(Reg::R0, target);
     } else {
@@ -309,8 +375,30 @@ fn gen_pop_jump_if(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> 
     Some(())
 }
 
+/// After a user-defined truth test: if tracing became active, continue in the interpreter at
+/// the instruction the branch leads to (S0 holds the truth value).
+fn check_tracing_branch(jit: &mut Jit, instr: &Instr, jump_when: bool) {
+    let crate::bytecode::Flow::Branch(target_start) = instr.flow() else { return };
+    let depth = jit.depth() - 1;
+    let taken = jit.asm.new_label();
+    let decided = jit.asm.new_label();
+    if jump_when {
+        jit.asm.jump_if_nonzero_i32(Reg::S0, taken);
+    } else {
+        let not_taken = jit.asm.new_label();
+        jit.asm.jump_if_nonzero_i32(Reg::S0, not_taken);
+        jit.asm.jump(taken);
+        jit.asm.bind(not_taken);
+    }
+    check_tracing(jit, instr.next, depth);
+    jit.asm.jump(decided);
+    jit.asm.bind(taken);
+    check_tracing(jit, target_start, depth);
+    jit.asm.bind(decided);
+}
+
 fn gen_pop_jump_if_none(jit: &mut Jit, instr: &Instr, jump_if_none: bool) -> Option<()> {
-    let target = jump_target(jit, instr)?;
+    let target = branch_target(jit, instr)?;
     let none = unsafe { pyo3_ffi::Py_None() as u64 };
     let slot = jit.peek(0);
     jit.asm.load_slot(Reg::S0, slot);
@@ -332,11 +420,7 @@ fn gen_jump(jit: &mut Jit, instr: &Instr) -> Option<()> {
 
 fn gen_jump_backward(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let target = jump_target(jit, instr)?;
-    if let Some(counter) = jit.backedge_counter {
-        jit.asm.increment_u64_at(counter);
-    }
-    poll_eval_breaker(jit, jit.depth());
-    jit.asm.jump(target);
+    emit_backward_edge(jit, target, jit.depth());
     Some(())
 }
 
@@ -352,6 +436,7 @@ fn gen_for_iter(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
     let top = jit.stack_slot(jit.depth());
     jit.asm.store_slot(top, Reg::R0);
+    check_tracing(jit, instr.next, jit.depth() + 1);
     let next = jit.asm.new_label();
     jit.asm.jump(next);
     jit.asm.bind(exhausted);
@@ -383,6 +468,7 @@ fn gen_load_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
         depth += 1;
     }
     jit.asm.store_slot(jit.stack_slot(depth), Reg::R0);
+    check_tracing(jit, instr.next, depth + 1);
     Some(())
 }
 
@@ -407,6 +493,7 @@ fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_zero(Reg::S0, raise);
     jit.asm.store_slot(slot, Reg::S0);
+    check_tracing(jit, jit.instr().next, jit.depth());
     Some(())
 }
 
@@ -417,6 +504,7 @@ fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
     jit.call(runtime::load_method as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64)]);
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, jit.instr().next, jit.depth() + 1);
     Some(())
 }
 
@@ -433,6 +521,7 @@ fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
     }
     let raise = jit.raise_exit(jit.depth() - 2);
     jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    check_tracing(jit, jit.instr().next, jit.depth() - 2);
     Some(())
 }
 
@@ -448,6 +537,7 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.store_slot(base, Reg::R0);
     // The interpreter checks the eval breaker after every call.
     poll_eval_breaker(jit, depth_after_inputs + 1);
+    check_tracing(jit, instr.next, depth_after_inputs + 1);
     Some(())
 }
 
