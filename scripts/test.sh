@@ -26,7 +26,8 @@ for version in "${VERSIONS[@]}"; do
     log "pytest ($version)"
     pytest_args=(-q -p no:cacheprovider)
     if [ -n "${AUTOJIT_TEST_FAST:-}" ]; then pytest_args+=(-m "not cpython_suite"); fi
-    (cd tests && "../$venv/bin/python" -m pytest "${pytest_args[@]}") || failed+=("pytest $version")
+    venv_python="$(pwd)/$venv/bin/python"
+    (cd tests && "$venv_python" -m pytest "${pytest_args[@]}") || failed+=("pytest $version")
 done
 
 # A Python without a version layer: the package must still install and import, and

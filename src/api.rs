@@ -187,6 +187,21 @@ fn code_info<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Option<
         dict.set_item("module", state.module.clone())?;
         dict.set_item("excluded_by", state.excluded_by.clone())?;
         dict.set_item("hot", state.hot)?;
+        dict.set_item("has_loop", state.has_loop)?;
+        dict.set_item("compile_error", state.compile_error.clone())?;
+        match state.compiled.as_deref() {
+            Some(compiled) => {
+                dict.set_item("compiled", true)?;
+                dict.set_item("tier", 1)?;
+                dict.set_item("code_bytes", compiled.block.len())?;
+                dict.set_item("compile_ns", compiled.compile_ns)?;
+                dict.set_item("fallbacks", compiled.fallbacks.clone())?;
+            }
+            None => {
+                dict.set_item("compiled", false)?;
+                dict.set_item("tier", 0)?;
+            }
+        }
         Ok(Some(dict))
     }
     #[cfg(not(autojit_supported))]

@@ -41,8 +41,33 @@ def cases(fn, *arg_tuples, raises=None):
     return [case(fn, *args, raises=raises) for args in arg_tuples]
 
 
+COMPILED = collections.Counter()  # how many checked calls ran compiled code, for the summary
+
+
+class _CompiledSummary:
+    """Adds a line to pytest's terminal summary: in how many checked calls compiled code ran
+    (a corpus that passes while nothing is compiled proves little)."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        total = COMPILED[True] + COMPILED[False]
+        if total:
+            terminalreporter.write_line(
+                f"test_differential: compiled code ran in {COMPILED[True]} of {total} checked calls "
+                "(autojit.stats()['compiled_calls'] moved during the compiled run)"
+            )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_summary(request):
+    manager = request.config.pluginmanager
+    if not manager.has_plugin("autojit-compiled-summary"):
+        manager.register(_CompiledSummary(), "autojit-compiled-summary")
+    yield
+
+
 def run(fn, args, kwargs, raises):
     result = check(fn, *args, **kwargs)
+    COMPILED[result.compiled_calls > 0] += 1
     if raises is ANY:
         return result
     if raises is None:
@@ -371,7 +396,8 @@ OPERATOR_MATRIX = [
 @pytest.mark.parametrize("op,left", OPERATOR_MATRIX)
 def test_binary_operator_matrix(op, left):
     # One compiled copy of op sees every right operand in turn: types change from call to call.
-    check_calls(op, [((left, right), {}) for right in _right_operands(op)])
+    for result in check_calls(op, [((left, right), {}) for right in _right_operands(op)]):
+        COMPILED[result.compiled_calls > 0] += 1
 
 
 def ar_int_overflow_loop(x, n):
@@ -621,7 +647,8 @@ UNARY_VALUES = NUMBERS + ["", "x", [], [0], (), None, Signed(), LenOnly(0), LenO
 
 @pytest.mark.parametrize("op", [un_neg, un_pos, un_invert, un_not, un_double])
 def test_unary_operators(op):
-    check_calls(op, [((value,), {}) for value in UNARY_VALUES])
+    for result in check_calls(op, [((value,), {}) for value in UNARY_VALUES]):
+        COMPILED[result.compiled_calls > 0] += 1
 
 
 UNARY_ERRORS = [
@@ -3292,3 +3319,30 @@ WARNINGS_OUTPUT = [
 @group(WARNINGS_OUTPUT)
 def test_warnings_and_output(fn, args, kwargs, raises):
     run(fn, args, kwargs, raises)
+
+
+# =============================================================================================
+# Every function above, once more: all its inputs in one sequence, on one compiled copy, so that
+# code compiled for the first input meets the others (other types, other paths)
+# =============================================================================================
+
+ALL_GROUPS = [
+    LOADS_STORES, ARITHMETIC, UNARY_ERRORS, COMPARISONS, TRUTHINESS, CONTROL_FLOW, LONG_LOOPS, CALLS, ATTRIBUTES,
+    SUBSCRIPTS, BUILDING, UNPACKING, CLOSURES, WITH, EXCEPTIONS, IMPORTS_ASSERTS_GLOBALS, CLASSES, GENERATORS, WALRUS,
+    MATCH, RECURSION_FRAMES, WARNINGS_OUTPUT,
+]
+
+
+def _sequences():
+    by_function = {}
+    for group_cases in ALL_GROUPS:
+        for param in group_cases:
+            fn, args, kwargs, _ = param.values
+            by_function.setdefault(fn, []).append((args, kwargs))
+    return [pytest.param(fn, calls, id=fn.__name__) for fn, calls in by_function.items() if len(calls) > 1]
+
+
+@pytest.mark.parametrize("fn,calls", _sequences())
+def test_call_sequences(fn, calls):
+    for result in check_calls(fn, calls):
+        COMPILED[result.compiled_calls > 0] += 1

@@ -83,25 +83,24 @@ def test_the_jit_state_and_options_are_restored():
     def f():
         return 1
 
-    before = autojit.options()
-    check(f)
-    assert not autojit.enabled()
-    assert autojit.options() == before
-
-    autojit.enable(threshold=7, loop_threshold=9)
+    was_enabled, before = autojit.enabled(), autojit.options()
     try:
-        enabled_opts = autojit.options()
-        check(f)
-        assert autojit.enabled()
-        assert autojit.options() == enabled_opts
-        with pytest.raises(AssertionError):
-            check(lambda: 1.0 if J() else 1)
-        assert autojit.enabled()
-        assert autojit.options() == enabled_opts
+        for enabled, options in ((False, {}), (True, {"threshold": 7, "loop_threshold": 9}), (False, {"threshold": 3})):
+            autojit.enable(**options)
+            if not enabled:
+                autojit.disable()
+            expected = autojit.options()
+            check(f)
+            assert autojit.enabled() == enabled
+            assert autojit.options() == expected
+            with pytest.raises(AssertionError):
+                check(lambda: 1.0 if J() else 1)
+            assert autojit.enabled() == enabled
+            assert autojit.options() == expected
     finally:
-        autojit.disable()
-        autojit.enable()
-        autojit.disable()
+        autojit.enable(**before)
+        if not was_enabled:
+            autojit.disable()
 
 
 def test_interpreter_run_is_unjitted_even_when_the_jit_was_on(jit):
@@ -522,3 +521,74 @@ def test_malformed_calls():
         check_calls(lambda x: x, [1])
     with pytest.raises(ValueError):
         check_calls(lambda x: x, [])
+
+
+# --- both runs start from the same place ------------------------------------------------------
+
+
+def _stack_depth():
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def test_both_runs_start_at_the_same_stack_depth():
+    def f(x):
+        return _stack_depth() + x
+
+    check(f, 0)
+    check_calls(f, [((0,), {}), ((1,), {}), ((2,), {})])
+
+
+def runaway(n):
+    return runaway(n + 1)
+
+
+def test_recursion_error_at_the_same_depth():
+    r = check(runaway, 0)
+    assert type(r.exception) is RecursionError
+
+
+def test_generators_returned_are_compared_by_state():
+    def f():
+        def gen():
+            yield 1
+            yield 2
+
+        g = gen()
+        next(g)
+        if J():
+            next(g)
+        return g
+
+    differs(f, match="generators suspended at different lines")
+
+
+def test_system_exit_is_an_outcome():
+    def f():
+        sys.exit(1 if J() else 2)
+
+    differs(f, match=r"exception")
+
+
+def test_c_objects_are_compared_by_their_state():
+    import collections
+    import decimal
+    import itertools
+
+    check(lambda: (itertools.count(3), collections.deque([1, 2], maxlen=5), decimal.Decimal("1.50")))
+    differs(lambda: itertools.count(5 if J() else 4), match="integers differ")
+    differs(lambda: decimal.Decimal("-0" if J() else "0"), match="values differ")
+    differs(lambda: collections.deque([1], maxlen=3 if J() else 2), match="integers differ")
+
+
+def test_only_the_tested_code_runs_under_the_jit():
+    def f(x):
+        return x + 1
+
+    r = check(f, 1)
+    if "frames_seen" in r.jit_stats or "frames_seen" in autojit.stats():
+        assert r.jit_stats.get("frames_seen") == 1  # f's own frame: none of the harness's
+    assert r.compiled_calls in (0, 1)

@@ -175,6 +175,10 @@ def explain(fn, format="text"):
         "hot": False,
         "compiled": False,
         "tier": 0,
+        "code_bytes": 0,
+        "compile_ns": 0,
+        "fallbacks": [],
+        "compile_error": None,
     }
     if info is not None:
         facts.update(
@@ -184,6 +188,12 @@ def explain(fn, format="text"):
             module=info["module"],
             excluded_by=info["excluded_by"],
             hot=info["hot"],
+            compiled=info["compiled"],
+            tier=info["tier"],
+            code_bytes=info.get("code_bytes", 0),
+            compile_ns=info.get("compile_ns", 0),
+            fallbacks=info.get("fallbacks", []),
+            compile_error=info["compile_error"],
         )
     if format == "dict":
         return facts
@@ -200,13 +210,25 @@ def _explain_text(facts):
     if facts["excluded_by"]:
         status += f" (module {facts['module']!r}, excluded by {facts['excluded_by']!r})"
     lines.append(f"  status: {status}")
-    if facts["hot"]:
+    if facts["compiled"]:
         lines.append(
-            "  hot: reached the compile threshold; this build has no compiler tier yet, "
-            "so it runs in CPython's interpreter"
+            f"  compiled: tier {facts['tier']}, {facts['code_bytes']} bytes of machine code "
+            f"in {facts['compile_ns'] / 1e6:.2f} ms"
         )
+        if facts["fallbacks"]:
+            names = ", ".join(sorted(set(facts["fallbacks"])))
+            lines.append(
+                f"  {len(facts['fallbacks'])} instruction(s) without a template run in the "
+                f"interpreter from where they occur: {names}"
+            )
+        else:
+            lines.append("  every instruction compiled")
+    elif facts["compile_error"]:
+        lines.append(f"  not compiled: {facts['compile_error']}")
+    elif facts["eligibility"] != "eligible":
+        lines.append("  not compiled")
     else:
-        lines.append("  not compiled: below the compile threshold")
+        lines.append("  not compiled yet: below the compile threshold (functions with loops compile on their first call)")
     return "\n".join(lines)
 
 

@@ -69,7 +69,7 @@ def main(argv):
     except OSError as error:
         if runner is runpy.run_path and not os.path.exists(target):
             print(
-                f"{sys.executable}: can't open file {os.path.abspath(target)!r}: "
+                f"{sys.orig_argv[0]}: can't open file {os.path.abspath(target)!r}: "
                 f"[Errno {error.errno}] {error.strerror}",
                 file=sys.stderr,
             )

@@ -44,6 +44,7 @@ import types
 import warnings
 
 import autojit
+from autojit import _core
 
 __all__ = ["check", "check_calls", "CheckResult"]
 
@@ -56,27 +57,35 @@ class CheckResult:
     ``result`` is the interpreter's return value (None if it raised), ``exception`` the
     exception it raised (or None), ``stdout`` what it printed, ``warnings`` the warnings it
     emitted as (category, message) pairs, ``compiled`` whether autojit compiled the fresh copy
-    of the function, and ``explain`` autojit's ``explain(..., format="dict")`` for that copy.
+    of the function (``explain(...)["compiled"]``), ``explain`` autojit's
+    ``explain(..., format="dict")`` for that copy, and ``jit_stats`` how autojit's counters
+    (``stats()``) moved during the compiled run: ``compiled_calls`` counts the calls, of the
+    function and of everything it called, that ran compiled code.
     """
 
-    __slots__ = ("result", "exception", "stdout", "warnings", "compiled", "explain")
+    __slots__ = ("result", "exception", "stdout", "warnings", "compiled", "explain", "jit_stats")
 
-    def __init__(self, result, exception, stdout, warnings, compiled, explain):
+    def __init__(self, result, exception, stdout, warnings, compiled, explain, jit_stats):
         self.result = result
         self.exception = exception
         self.stdout = stdout
         self.warnings = warnings
         self.compiled = compiled
         self.explain = explain
+        self.jit_stats = jit_stats
+
+    @property
+    def compiled_calls(self):
+        return self.jit_stats.get("compiled_calls", 0)
 
     def __repr__(self):
         outcome = (
             f"exception={_show(self.exception)}" if self.exception is not None else f"result={_show(self.result)}"
         )
-        return f"CheckResult({outcome}, compiled={self.compiled})"
+        return f"CheckResult({outcome}, compiled={self.compiled}, compiled_calls={self.compiled_calls})"
 
 
-def check(fn, *args, **kwargs):
+def check(fn, /, *args, **kwargs):
     """Call ``fn(*args, **kwargs)`` in the interpreter and compiled, and compare everything.
 
     Raises AssertionError describing the first difference; returns a CheckResult.
@@ -118,12 +127,12 @@ def check_calls(fn, calls):
         jitted, facts = _run_sequence(fresh, [p[2] for p in prepared], jit=True)
 
     results = []
-    for index, ((payload, _, _), i_out, j_out, info) in enumerate(zip(prepared, interp, jitted, facts)):
+    for index, ((payload, _, _), i_out, j_out, (info, moved)) in enumerate(zip(prepared, interp, jitted, facts)):
         try:
             _compare_outcomes(i_out, j_out, bound_self is not _NOTHING)
         except _Difference as diff:
             raise AssertionError(
-                _describe(name, payload, bound_self is not _NOTHING, index, len(calls), i_out, j_out, diff, info)
+                _describe(name, payload, bound_self is not _NOTHING, index, len(calls), i_out, j_out, diff, info, moved)
             ) from None
         results.append(
             CheckResult(
@@ -133,6 +142,7 @@ def check_calls(fn, calls):
                 [(category, message) for category, message, _, _ in i_out.warnings],
                 bool(info.get("compiled")),
                 info,
+                moved,
             )
         )
     return results
@@ -236,15 +246,17 @@ class _Outcome:
 def _run_sequence(fn, inputs, jit):
     outcomes, facts = [], []
     for args, kwargs in inputs:
+        before = _counters() if jit else None
         outcomes.append(_run(fn, args, kwargs, jit))
-        facts.append(autojit.explain(fn, format="dict") if jit else None)
+        if jit:
+            after = _counters()
+            moved = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+            facts.append((autojit.explain(fn, format="dict"), moved))
     return outcomes, facts
 
 
-def _call(fn, args, kwargs):
-    # Both runs call the function from this very line, so frames that look at their caller
-    # (sys._getframe(1), tracebacks, warnings with stacklevel=2) see the same thing.
-    return fn(*args, **kwargs)
+def _counters():
+    return {key: value for key, value in autojit.stats().items() if type(value) is int}
 
 
 def _run(fn, args, kwargs, jit):
@@ -252,23 +264,47 @@ def _run(fn, args, kwargs, jit):
     out.value = out.exception = None
     out.args, out.kwargs = args, kwargs
     stdout = io.StringIO()
-    if jit:
-        autojit.enable(threshold=0, loop_threshold=0)
-    try:
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
-            warnings.simplefilter("always")
-            try:
-                out.value = _call(fn, args, kwargs)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # noqa: B036 - SystemExit and friends are outcomes too
-                out.exception = exc
-    finally:
-        if jit:
-            autojit.disable()
+    setup_warnings = []
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
+        warnings.simplefilter("always")
+        try:
+            out.value = _call(fn, args, kwargs, jit, caught, setup_warnings)
+        except _SetupError as failure:
+            raise failure.error from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: B036 - SystemExit and friends are outcomes too
+            out.exception = exc
+    for w in setup_warnings:  # what enable() said is for the user, not part of the outcome
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     out.stdout = stdout.getvalue()
     out.warnings = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
     return out
+
+
+class _SetupError(Exception):
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+def _call(fn, args, kwargs, jit, caught, setup_warnings):
+    # Both runs call the function from the same line of this frame, so frames that look at
+    # their caller (sys._getframe(1), tracebacks, warnings with stacklevel=2) see the same
+    # thing. The JIT is on only around the call: this frame, started before, stays interpreted,
+    # and _core.disable() is a built-in, so autojit sees the tested code and nothing else.
+    if jit:
+        try:
+            autojit.enable(threshold=0, loop_threshold=0)
+        except BaseException as exc:
+            raise _SetupError(exc) from None
+        setup_warnings.extend(caught)
+        del caught[:]
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if jit:
+            _core.disable()
 
 
 # --- comparing ------------------------------------------------------------------------------
@@ -586,7 +622,9 @@ class _Comparer:
             return
         # C objects (iterators, Decimal, deque, datetime, ...): compare what pickling would keep.
         try:
-            ra, rb = a.__reduce_ex__(4), b.__reduce_ex__(4)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # itertools' pickling is deprecated on 3.12
+                ra, rb = a.__reduce_ex__(4), b.__reduce_ex__(4)
         except Exception:
             ra = rb = _NOTHING
         if ra is not _NOTHING and not isinstance(ra, str):
@@ -753,7 +791,7 @@ def _outcome_text(out):
     return "returned " + _show(out.value)
 
 
-def _describe(name, payload, bound, index, count, i_out, j_out, diff, info):
+def _describe(name, payload, bound, index, count, i_out, j_out, diff, info, moved):
     args, kwargs = payload
     shown = [_short(a) for a in args[1:]] if bound else [_short(a) for a in args]
     shown += [f"{k}={_short(v)}" for k, v in kwargs.items()]
@@ -773,4 +811,6 @@ def _describe(name, payload, bound, index, count, i_out, j_out, diff, info):
         f"  autojit: compiled={bool(info.get('compiled'))}, tier={info.get('tier')}, hot={info.get('hot')}, "
         f"calls={info.get('calls')}, status: {info.get('eligibility')}"
     )
+    if moved:
+        lines.append("  autojit counters during the compiled run: " + ", ".join(f"{k}+{v}" for k, v in sorted(moved.items())))
     return "\n".join(lines)

@@ -11,6 +11,8 @@ pub const VERSION: (u8, u8) = (3, 11);
 
 // _PyInterpreterFrame
 pub const FRAME_F_FUNC: usize = 0;
+/// The frame's function object, whatever the version calls the field.
+pub const FRAME_FUNCTION: usize = FRAME_F_FUNC;
 pub const FRAME_F_GLOBALS: usize = 8;
 pub const FRAME_F_BUILTINS: usize = 16;
 pub const FRAME_F_LOCALS: usize = 24;

@@ -13,6 +13,8 @@ pub const VERSION: (u8, u8) = (3, 12);
 pub const FRAME_F_CODE: usize = 0;
 pub const FRAME_PREVIOUS: usize = 8;
 pub const FRAME_F_FUNCOBJ: usize = 16;
+/// The frame's function object, whatever the version calls the field.
+pub const FRAME_FUNCTION: usize = FRAME_F_FUNCOBJ;
 pub const FRAME_F_GLOBALS: usize = 24;
 pub const FRAME_F_BUILTINS: usize = 32;
 pub const FRAME_F_LOCALS: usize = 40;

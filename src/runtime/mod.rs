@@ -325,3 +325,224 @@ pub unsafe extern "C" fn handle_eval_breaker() -> i64 {
 pub unsafe extern "C" fn tracing_active_for(tstate: *mut PyThreadState, code: *mut PyObject) -> i64 {
     cpython::tracing_active(tstate, code) as i64
 }
+
+/// RAISE_VARARGS with an exception (and a cause): the interpreter's `do_raise` for every
+/// form but the bare re-raise. Consumes both; always returns -1 with the exception set.
+pub unsafe extern "C" fn raise(exc: *mut PyObject, cause: *mut PyObject) -> i64 {
+    let value;
+    if PyExceptionClass_Check(exc) != 0 {
+        value = PyObject_CallNoArgs(exc);
+        if value.is_null() {
+            Py_DECREF(exc);
+            Py_XDECREF(cause);
+            return -1;
+        }
+        if PyExceptionInstance_Check(value) == 0 {
+            PyErr_Format(
+                PyExc_TypeError,
+                c"calling %R should have returned an instance of BaseException, not %R".as_ptr(),
+                exc,
+                Py_TYPE(value),
+            );
+            Py_DECREF(value);
+            Py_DECREF(exc);
+            Py_XDECREF(cause);
+            return -1;
+        }
+        Py_DECREF(exc);
+    } else if PyExceptionInstance_Check(exc) != 0 {
+        value = exc;
+    } else {
+        Py_DECREF(exc);
+        Py_XDECREF(cause);
+        PyErr_SetString(PyExc_TypeError, c"exceptions must derive from BaseException".as_ptr());
+        return -1;
+    }
+    if !cause.is_null() {
+        let fixed_cause;
+        if PyExceptionClass_Check(cause) != 0 {
+            fixed_cause = PyObject_CallNoArgs(cause);
+            Py_DECREF(cause);
+            if fixed_cause.is_null() {
+                Py_DECREF(value);
+                return -1;
+            }
+        } else if PyExceptionInstance_Check(cause) != 0 {
+            fixed_cause = cause;
+        } else if cause == Py_None() {
+            Py_DECREF(cause);
+            fixed_cause = std::ptr::null_mut();
+        } else {
+            Py_DECREF(cause);
+            Py_DECREF(value);
+            PyErr_SetString(PyExc_TypeError, c"exception causes must derive from BaseException".as_ptr());
+            return -1;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(Py_TYPE(value) as *mut PyObject, value);
+    Py_DECREF(value);
+    -1
+}
+
+/// MAKE_CELL: replace local `index` with a cell holding its value. 0, or -1.
+pub unsafe extern "C" fn make_cell(locals: *mut *mut PyObject) -> i64 {
+    let initial = *locals;
+    let cell = PyCell_New(initial);
+    if cell.is_null() {
+        return -1;
+    }
+    *locals = cell;
+    Py_XDECREF(initial);
+    0
+}
+
+/// COPY_FREE_VARS: the closure's cells into the last `n` locals.
+pub unsafe extern "C" fn copy_free_vars(frame: *mut InterpreterFrame, first_slot: u64, n: u64) {
+    let function = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_FUNCTION);
+    let closure = PyFunction_GetClosure(function);
+    let locals = cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_LOCALSPLUS);
+    for i in 0..n as usize {
+        *locals.add(first_slot as usize + i) = Py_NewRef(PyTuple_GET_ITEM(closure, i as Py_ssize_t));
+    }
+}
+
+/// FORMAT_VALUE, consuming its inputs: `slots[0]` is the value, `slots[1]` the format spec
+/// when `oparg & 4`.
+pub unsafe extern "C" fn format_value(slots: *mut *mut PyObject, oparg: u64) -> *mut PyObject {
+    let mut value = *slots;
+    let spec = if oparg & 4 != 0 { *slots.add(1) } else { std::ptr::null_mut() };
+    let conversion: Option<unsafe extern "C" fn(*mut PyObject) -> *mut PyObject> = match oparg & 3 {
+        0 => None,
+        1 => Some(PyObject_Str),
+        2 => Some(PyObject_Repr),
+        _ => Some(PyObject_ASCII),
+    };
+    if let Some(convert) = conversion {
+        let converted = convert(value);
+        Py_DECREF(value);
+        if converted.is_null() {
+            Py_XDECREF(spec);
+            return std::ptr::null_mut();
+        }
+        value = converted;
+    }
+    if PyUnicode_CheckExact(value) != 0 && spec.is_null() {
+        return value;
+    }
+    let result = PyObject_Format(value, spec);
+    Py_DECREF(value);
+    Py_XDECREF(spec);
+    result
+}
+
+extern "C" {
+    fn _PyUnicode_JoinArray(separator: *mut PyObject, items: *const *mut PyObject, n: Py_ssize_t) -> *mut PyObject;
+}
+
+/// BUILD_STRING: join `n` strings, consuming them.
+pub unsafe extern "C" fn build_string(items: *mut *mut PyObject, n: u64) -> *mut PyObject {
+    let empty = PyUnicode_FromStringAndSize(std::ptr::null(), 0);
+    let result = if empty.is_null() {
+        std::ptr::null_mut()
+    } else {
+        let joined = _PyUnicode_JoinArray(empty, items, n as Py_ssize_t);
+        Py_DECREF(empty);
+        joined
+    };
+    for i in 0..n as usize {
+        Py_DECREF(*items.add(i));
+    }
+    result
+}
+
+/// UNPACK_SEQUENCE's fast case: an exact tuple or list of exactly `n` items, unpacked into
+/// `slots[0..n]` (last item lowest), consuming the sequence in `slots[0]`. Returns 0, or 1
+/// (nothing changed) when the interpreter must do it: any other iterable or a wrong length,
+/// with its own error messages.
+pub unsafe extern "C" fn unpack_exact(slots: *mut *mut PyObject, n: u64) -> i64 {
+    let seq = *slots;
+    let n = n as usize;
+    let items: *mut *mut PyObject = if PyTuple_CheckExact(seq) != 0 && PyTuple_GET_SIZE(seq) as usize == n {
+        cpython::field::<*mut PyObject>(seq.cast(), 24)
+    } else if PyList_CheckExact(seq) != 0 && PyList_GET_SIZE(seq) as usize == n {
+        (*(seq as *mut PyListObject)).ob_item
+    } else {
+        return 1;
+    };
+    for i in 0..n {
+        *slots.add(i) = Py_NewRef(*items.add(n - 1 - i));
+    }
+    Py_DECREF(seq);
+    0
+}
+
+/// BINARY_SLICE (3.12): `container[start:stop]`, consuming all three.
+pub unsafe extern "C" fn binary_slice(slots: *mut *mut PyObject) -> *mut PyObject {
+    let (container, start, stop) = (*slots, *slots.add(1), *slots.add(2));
+    let slice = PySlice_New(start, stop, std::ptr::null_mut());
+    Py_DECREF(start);
+    Py_DECREF(stop);
+    let result = if slice.is_null() {
+        std::ptr::null_mut()
+    } else {
+        let item = PyObject_GetItem(container, slice);
+        Py_DECREF(slice);
+        item
+    };
+    Py_DECREF(container);
+    result
+}
+
+/// BUILD_SLICE with 2 or 3 parts, consuming them.
+pub unsafe extern "C" fn build_slice(slots: *mut *mut PyObject, n: u64) -> *mut PyObject {
+    let step = if n == 3 { *slots.add(2) } else { std::ptr::null_mut() };
+    let slice = PySlice_New(*slots, *slots.add(1), step);
+    for i in 0..n as usize {
+        Py_DECREF(*slots.add(i));
+    }
+    slice
+}
+
+/// BUILD_MAP with `n` key/value pairs, consuming them.
+pub unsafe extern "C" fn build_map(slots: *mut *mut PyObject, n: u64) -> *mut PyObject {
+    let n = n as usize;
+    let mut dict = PyDict_New();
+    for i in 0..n {
+        if !dict.is_null() && PyDict_SetItem(dict, *slots.add(2 * i), *slots.add(2 * i + 1)) < 0 {
+            Py_DECREF(dict);
+            dict = std::ptr::null_mut();
+        }
+    }
+    for i in 0..2 * n {
+        Py_DECREF(*slots.add(i));
+    }
+    dict
+}
+
+/// STORE_GLOBAL: 0 or -1; consumes the value.
+pub unsafe extern "C" fn store_global(frame: *mut InterpreterFrame, name: *mut PyObject, value: *mut PyObject) -> i64 {
+    let globals = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_F_GLOBALS);
+    let result = PyDict_SetItem(globals, name, value);
+    Py_DECREF(value);
+    result as i64
+}
+
+/// STORE_SLICE (3.12): `container[start:stop] = value`; slots are value, container, start,
+/// stop, all consumed. 0 or -1.
+pub unsafe extern "C" fn store_slice(slots: *mut *mut PyObject) -> i64 {
+    let (value, container, start, stop) = (*slots, *slots.add(1), *slots.add(2), *slots.add(3));
+    let slice = PySlice_New(start, stop, std::ptr::null_mut());
+    Py_DECREF(start);
+    Py_DECREF(stop);
+    let result = if slice.is_null() {
+        -1
+    } else {
+        let r = PyObject_SetItem(container, slice, value);
+        Py_DECREF(slice);
+        r
+    };
+    Py_DECREF(value);
+    Py_DECREF(container);
+    result as i64
+}

@@ -59,6 +59,22 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         BUILD_TUPLE => gen_build(jit, runtime::build_tuple as usize, instr.arg),
         BUILD_LIST => gen_build(jit, runtime::build_list as usize, instr.arg),
         LIST_APPEND => gen_list_append(jit, instr),
+        RAISE_VARARGS => gen_raise_varargs(jit, instr),
+        MAKE_CELL => gen_make_cell(jit, instr),
+        COPY_FREE_VARS => gen_copy_free_vars(jit, instr),
+        LOAD_CLOSURE => gen_load_fast(jit, instr),
+        LOAD_DEREF => gen_load_deref(jit, instr),
+        STORE_DEREF => gen_store_deref(jit, instr),
+        FORMAT_VALUE => gen_format_value(jit, instr),
+        BUILD_STRING => gen_build(jit, runtime::build_string as usize, instr.arg),
+        BUILD_SLICE => gen_build(jit, runtime::build_slice as usize, instr.arg),
+        BUILD_MAP => gen_build_map(jit, instr),
+        UNPACK_SEQUENCE => gen_unpack_sequence(jit, instr),
+        BINARY_SLICE => gen_consuming(jit, runtime::binary_slice as usize, 3, true),
+        STORE_SLICE => gen_consuming(jit, runtime::store_slice as usize, 4, false),
+        STORE_GLOBAL => gen_store_global(jit, instr),
+        LOAD_ASSERTION_ERROR => gen_push_constant(jit, unsafe { pyo3_ffi::PyExc_AssertionError }),
+        DELETE_FAST => gen_delete_fast(jit, instr),
         _ => None,
     }
 }
@@ -558,5 +574,135 @@ fn gen_list_append(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.call(runtime::list_append as usize, &[Arg::Slot(list), Arg::Slot(value)]);
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    Some(())
+}
+
+fn gen_raise_varargs(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // A bare `raise` re-raises without adding a traceback entry for this frame: the
+    // interpreter does that one.
+    let (exc, cause) = match instr.arg {
+        1 => (Arg::Slot(jit.peek(0)), Arg::Imm(0)),
+        2 => (Arg::Slot(jit.peek(1)), Arg::Slot(jit.peek(0))),
+        _ => return None,
+    };
+    jit.set_prev_instr_current();
+    jit.call(runtime::raise as usize, &[exc, cause]);
+    let raise = jit.raise_exit(jit.depth() - instr.arg);
+    jit.asm.jump(raise);
+    Some(())
+}
+
+fn gen_make_cell(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    jit.set_prev_instr_current();
+    jit.call(runtime::make_cell as usize, &[Arg::SlotAddr(instr.arg)]);
+    let raise = jit.raise_exit(jit.depth());
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    Some(())
+}
+
+fn gen_copy_free_vars(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let first = jit.nlocalsplus.checked_sub(instr.arg)?;
+    jit.call(runtime::copy_free_vars as usize, &[Arg::Frame, Arg::Imm(first as u64), Arg::Imm(instr.arg as u64)]);
+    Some(())
+}
+
+/// Offset of `ob_ref` in a cell object.
+const CELL_REF: i32 = 16;
+
+fn gen_load_deref(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // An empty cell: the interpreter raises NameError/UnboundLocalError with its message.
+    let exit = jit.side_exit();
+    jit.asm.load_slot(Reg::R0, instr.arg);
+    jit.asm.load_field(Reg::R0, Reg::R0, CELL_REF);
+    jit.asm.jump_if_zero(Reg::R0, exit);
+    jit.asm.incref(Reg::R0);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_store_deref(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    jit.asm.load_slot(Reg::R1, jit.peek(0));
+    jit.asm.load_slot(Reg::R2, instr.arg);
+    jit.asm.load_field(Reg::R0, Reg::R2, CELL_REF);
+    jit.asm.store_field(Reg::R2, CELL_REF, Reg::R1);
+    jit.asm.xdecref(Reg::R0);
+    Some(())
+}
+
+fn gen_format_value(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let inputs = if instr.arg & 4 != 0 { 2 } else { 1 };
+    let base = jit.stack_slot(jit.depth() - inputs);
+    jit.set_prev_instr_current();
+    jit.call(runtime::format_value as usize, &[Arg::SlotAddr(base), Arg::Imm(instr.arg as u64)]);
+    let raise = jit.raise_exit(jit.depth() - inputs);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    check_tracing(jit, instr.next, jit.depth() - inputs + 1);
+    Some(())
+}
+
+fn gen_build_map(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let inputs = 2 * instr.arg;
+    let base = jit.stack_slot(jit.depth() - inputs);
+    jit.set_prev_instr_current();
+    jit.call(runtime::build_map as usize, &[Arg::SlotAddr(base), Arg::Imm(instr.arg as u64)]);
+    let raise = jit.raise_exit(jit.depth() - inputs);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    check_tracing(jit, instr.next, jit.depth() - inputs + 1);
+    Some(())
+}
+
+fn gen_unpack_sequence(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let exit = jit.side_exit();
+    let slot = jit.peek(0);
+    jit.call(runtime::unpack_exact as usize, &[Arg::SlotAddr(slot), Arg::Imm(instr.arg as u64)]);
+    jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+    Some(())
+}
+
+/// `helper(&slots[depth - inputs])` consumes `inputs` stack values; it pushes its result
+/// (`pushes`: null means error) or returns -1 on error.
+fn gen_consuming(jit: &mut Jit, helper: usize, inputs: u32, pushes: bool) -> Option<()> {
+    let base = jit.stack_slot(jit.depth() - inputs);
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::SlotAddr(base)]);
+    let raise = jit.raise_exit(jit.depth() - inputs);
+    if pushes {
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        jit.asm.store_slot(base, Reg::R0);
+    } else {
+        jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    }
+    let depth_after = jit.depth() - inputs + pushes as u32;
+    check_tracing(jit, jit.instr().next, depth_after);
+    Some(())
+}
+
+fn gen_store_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    jit.set_prev_instr_current();
+    jit.call(runtime::store_global as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Slot(jit.peek(0))]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 1);
+    Some(())
+}
+
+fn gen_push_constant(jit: &mut Jit, value: *mut pyo3_ffi::PyObject) -> Option<()> {
+    jit.asm.load_imm(Reg::R0, value as u64);
+    jit.asm.incref(Reg::R0);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_delete_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let exit = jit.side_exit();
+    jit.asm.load_slot(Reg::R0, instr.arg);
+    jit.asm.jump_if_zero(Reg::R0, exit);
+    jit.asm.clear_slot(instr.arg);
+    jit.asm.decref(Reg::R0);
     Some(())
 }
