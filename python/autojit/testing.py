@@ -781,8 +781,9 @@ def _show(value, limit=300):
     return f"{text} ({_type_name(type(value))})"
 
 
-def _short(value):
-    return _show(value, 60).rsplit(" (", 1)[0]
+def _short(value, limit=60):
+    text = _safe_repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _outcome_text(out):
