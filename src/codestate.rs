@@ -54,6 +54,8 @@ pub struct CodeState {
     pub compiled: Option<Box<crate::tier1::Compiled>>,
     /// Why compilation failed, if it did (it is not retried).
     pub compile_error: Option<String>,
+    /// Tier-2 loop variants.
+    pub tier2: Option<crate::tier2::Tier2State>,
 }
 
 static EXTRA_INDEX: AtomicIsize = AtomicIsize::new(-1);
@@ -120,6 +122,7 @@ unsafe fn create(code: *mut PyObject) -> *mut CodeState {
         has_loop: false,
         compiled: None,
         compile_error: None,
+        tier2: None,
     }));
     if _PyCode_SetExtra(code, index(), state as *mut c_void) != 0 {
         pyo3_ffi::PyErr_Clear();

@@ -23,6 +23,8 @@ pub mod runtime;
 #[cfg(autojit_supported)]
 pub mod tier1;
 #[cfg(autojit_supported)]
+pub mod tier2;
+#[cfg(autojit_supported)]
 pub mod stack_guard;
 
 mod api;

@@ -77,6 +77,10 @@ counters! {
     stack_guard_trips;
     /// Times the hook stepped aside because tracing, profiling or monitoring became active.
     tracing_suspensions;
+    /// Loop variants compiled by tier 2.
+    compiled_tier2;
+    /// Entries into tier-2 code (on-stack replacements from tier 1).
+    tier2_entries;
     /// Functions compiled (all tiers).
     compiled;
     /// Compilations that failed or were refused (see explain() for the reason).
@@ -118,4 +122,19 @@ pub fn fallbacks_by_opcode() -> Vec<(&'static str, u64)> {
 
 pub fn reset_fallbacks() {
     FALLBACKS_BY_OPCODE.lock().clear();
+}
+
+/// Exits from tier-2 code, by reason.
+static EXITS: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
+
+pub fn count_exit(reason: &'static str) {
+    *EXITS.lock().entry(reason).or_default() += 1;
+}
+
+pub fn exits_by_reason() -> Vec<(&'static str, u64)> {
+    EXITS.lock().iter().map(|(k, v)| (*k, *v)).collect()
+}
+
+pub fn reset_exits() {
+    EXITS.lock().clear();
 }

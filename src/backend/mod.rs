@@ -11,7 +11,7 @@
 #[cfg(target_arch = "x86_64")]
 pub mod x64;
 #[cfg(target_arch = "x86_64")]
-pub use x64::Assembler;
+pub use x64::{Assembler, Cond, FOp, FReg, IOp};
 
 #[cfg(target_arch = "aarch64")]
 pub mod arm64;
@@ -40,6 +40,8 @@ pub enum Arg {
     SlotAddr(u32),
     Frame,
     Tstate,
+    /// The base of tier 2's spill area (the machine stack pointer).
+    SpillBase,
 }
 
 /// A position in the code being assembled.

@@ -37,6 +37,52 @@ fn num(reg: Reg) -> u8 {
     }
 }
 
+/// Floating-point registers by role (xmm0..xmm3; all caller-saved).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FReg {
+    F0,
+    F1,
+    F2,
+    F3,
+}
+
+fn fnum(reg: FReg) -> u8 {
+    match reg {
+        FReg::F0 => 0,
+        FReg::F1 => 1,
+        FReg::F2 => 2,
+        FReg::F3 => 3,
+    }
+}
+
+/// Double-precision arithmetic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Integer arithmetic that can overflow.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+/// Comparison conditions (signed for integers, ordered for doubles).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cond {
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+}
+
 pub struct Assembler {
     ops: VecAssembler<X64Relocation>,
     /// Byte offset of `localsplus[0]` in the frame.
@@ -219,6 +265,7 @@ impl Assembler {
                 }
                 Arg::Frame => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), Rq(FRAME)),
                 Arg::Tstate => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), Rq(TSTATE)),
+                Arg::SpillBase => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), rsp),
             }
         }
         dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
@@ -309,9 +356,262 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; cmp BYTE [Rq(num(base)) + disp], 0 ; jne =>label);
     }
 
+    /// Jump if `*(u64 *)addr & mask` is nonzero.
+    pub fn jump_if_u64_at_masked(&mut self, addr: usize, mask: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; test QWORD [r11], mask ; jnz =>label);
+    }
+
     /// `*(u64 *)addr += 1`.
     pub fn increment_u64_at(&mut self, addr: usize) {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; add QWORD [r11], 1);
+    }
+
+    // --- Tier-2 operations: a spill area on the machine stack, doubles and integers. ---
+
+    /// Grow the machine stack by `bytes` (a multiple of 16) for spill slots.
+    pub fn reserve_spill(&mut self, bytes: i32) {
+        dynasm!(self.ops ; .arch x64 ; sub rsp, bytes);
+    }
+
+    pub fn release_spill(&mut self, bytes: i32) {
+        dynasm!(self.ops ; .arch x64 ; add rsp, bytes);
+    }
+
+    pub fn load_spill(&mut self, dst: Reg, slot: u32) {
+        let disp = 8 * slot as i32;
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [rsp + disp]);
+    }
+
+    pub fn store_spill(&mut self, slot: u32, src: Reg) {
+        let disp = 8 * slot as i32;
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rsp + disp], Rq(num(src)));
+    }
+
+    pub fn load_spill_f(&mut self, dst: FReg, slot: u32) {
+        let disp = 8 * slot as i32;
+        dynasm!(self.ops ; .arch x64 ; movsd Rx(fnum(dst)), QWORD [rsp + disp]);
+    }
+
+    pub fn store_spill_f(&mut self, slot: u32, src: FReg) {
+        let disp = 8 * slot as i32;
+        dynasm!(self.ops ; .arch x64 ; movsd QWORD [rsp + disp], Rx(fnum(src)));
+    }
+
+    /// Address of spill slot `slot` into `dst`.
+    pub fn spill_addr(&mut self, dst: Reg, slot: u32) {
+        let disp = 8 * slot as i32;
+        dynasm!(self.ops ; .arch x64 ; lea Rq(num(dst)), [rsp + disp]);
+    }
+
+    pub fn f_arith(&mut self, op: FOp, dst: FReg, src: FReg) {
+        let (d, s) = (fnum(dst), fnum(src));
+        match op {
+            FOp::Add => dynasm!(self.ops ; .arch x64 ; addsd Rx(d), Rx(s)),
+            FOp::Sub => dynasm!(self.ops ; .arch x64 ; subsd Rx(d), Rx(s)),
+            FOp::Mul => dynasm!(self.ops ; .arch x64 ; mulsd Rx(d), Rx(s)),
+            FOp::Div => dynasm!(self.ops ; .arch x64 ; divsd Rx(d), Rx(s)),
+        }
+    }
+
+    pub fn f_mov(&mut self, dst: FReg, src: FReg) {
+        if dst != src {
+            dynasm!(self.ops ; .arch x64 ; movapd Rx(fnum(dst)), Rx(fnum(src)));
+        }
+    }
+
+    /// `dst = (double) src`, correctly rounded (as CPython's int-to-float conversion).
+    pub fn f_from_i64(&mut self, dst: FReg, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; cvtsi2sd Rx(fnum(dst)), Rq(num(src)));
+    }
+
+    pub fn f_load_bits(&mut self, dst: FReg, bits: u64) {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD bits as i64 ; movq Rx(fnum(dst)), r11);
+    }
+
+    /// `dst = *(double *)(base + disp)`.
+    pub fn f_load_mem(&mut self, dst: FReg, base: Reg, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; movsd Rx(fnum(dst)), QWORD [Rq(num(base)) + disp]);
+    }
+
+    /// `*(double *)(base + disp) = src`.
+    pub fn f_store_mem(&mut self, base: Reg, disp: i32, src: FReg) {
+        dynasm!(self.ops ; .arch x64 ; movsd QWORD [Rq(num(base)) + disp], Rx(fnum(src)));
+    }
+
+    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
+    pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(reg))
+            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
+            ; and r11, r10
+            ; cmp r11, r10
+            ; je =>label
+        );
+    }
+
+    /// Jump if `reg` is +0.0 or -0.0.
+    pub fn jump_if_f_zero(&mut self, reg: FReg, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(reg))
+            ; shl r11, 1
+            ; jz =>label
+        );
+    }
+
+    /// Compare doubles (never NaN here: tier 2 only holds finite values) and jump if `cond`.
+    pub fn f_jump_if(&mut self, cond: Cond, a: FReg, b: FReg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; ucomisd Rx(fnum(a)), Rx(fnum(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; jb =>label),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; jbe =>label),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>label),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>label),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; ja =>label),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; jae =>label),
+        }
+    }
+
+    /// `dst op= src`, jumping to `overflow` if the signed 64-bit result overflows.
+    pub fn i_arith(&mut self, op: IOp, dst: Reg, src: Reg, overflow: Label) {
+        let (d, s) = (num(dst), num(src));
+        match op {
+            IOp::Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), Rq(s) ; jo =>overflow),
+            IOp::Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), Rq(s) ; jo =>overflow),
+            IOp::Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(s) ; jo =>overflow),
+        }
+    }
+
+    /// Signed integer compare and jump.
+    pub fn i_jump_if(&mut self, cond: Cond, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; jl =>label),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; jle =>label),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>label),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>label),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; jg =>label),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; jge =>label),
+        }
+    }
+
+    /// Signed compare with a 32-bit immediate and jump.
+    pub fn i_jump_if_imm(&mut self, cond: Cond, a: Reg, imm: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), imm);
+        self.jcc(cond, label);
+    }
+
+    fn jcc(&mut self, cond: Cond, label: Label) {
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; jl =>label),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; jle =>label),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>label),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>label),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; jg =>label),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; jge =>label),
+        }
+    }
+
+    /// `dst = (a cond b) ? 1 : 0` for signed integers.
+    pub fn i_set_if(&mut self, cond: Cond, dst: Reg, a: Reg, b: Reg) {
+        let d = num(dst);
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; setl Rb(d)),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; setle Rb(d)),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; sete Rb(d)),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; setne Rb(d)),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; setg Rb(d)),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; setge Rb(d)),
+        }
+        dynasm!(self.ops ; .arch x64 ; movzx Rq(d), Rb(d));
+    }
+
+    /// `dst = (a cond b) ? 1 : 0` for doubles (never NaN here).
+    pub fn f_set_if(&mut self, cond: Cond, dst: Reg, a: FReg, b: FReg) {
+        let d = num(dst);
+        dynasm!(self.ops ; .arch x64 ; ucomisd Rx(fnum(a)), Rx(fnum(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; setb Rb(d)),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; setbe Rb(d)),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; sete Rb(d)),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; setne Rb(d)),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; seta Rb(d)),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; setae Rb(d)),
+        }
+        dynasm!(self.ops ; .arch x64 ; movzx Rq(d), Rb(d));
+    }
+
+    /// Jump if `|reg| > limit` (signed value, unsigned limit below 2^62).
+    pub fn jump_if_abs_above(&mut self, reg: Reg, limit: u64, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; mov r11, Rq(num(reg))
+            ; mov r10, QWORD limit as i64
+            ; add r11, r10
+            ; add r10, r10
+            ; cmp r11, r10
+            ; ja =>label
+        );
+    }
+
+    /// Jump if `|reg|` is below the smallest normal double (zero or subnormal).
+    pub fn jump_if_f_tiny(&mut self, reg: FReg, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(reg))
+            ; shl r11, 1
+            ; mov r10, QWORD (f64::MIN_POSITIVE.to_bits() << 1) as i64
+            ; cmp r11, r10
+            ; jb =>label
+        );
+    }
+
+    /// `dst += imm`.
+    pub fn i_add_imm(&mut self, dst: Reg, imm: i32) {
+        dynasm!(self.ops ; .arch x64 ; add Rq(num(dst)), imm);
+    }
+
+    /// Move an integer register's bits into a double register.
+    pub fn f_from_bits(&mut self, dst: FReg, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; movq Rx(fnum(dst)), Rq(num(src)));
+    }
+
+    /// `dst += src` without an overflow check (address arithmetic).
+    pub fn i_add(&mut self, dst: Reg, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; add Rq(num(dst)), Rq(num(src)));
+    }
+
+    /// `dst *= src` without an overflow check (address arithmetic on checked indices).
+    pub fn i_mul(&mut self, dst: Reg, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; imul Rq(num(dst)), Rq(num(src)));
+    }
+
+    /// `*(i64 *)(base + disp) += imm`.
+    pub fn i_add_field_imm(&mut self, base: Reg, disp: i32, imm: i32) {
+        dynasm!(self.ops ; .arch x64 ; add QWORD [Rq(num(base)) + disp], imm);
+    }
+
+    /// `*(i64 *)(base + disp) = src`.
+    pub fn i_store_field(&mut self, base: Reg, disp: i32, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(num(base)) + disp], Rq(num(src)));
+    }
+
+    /// Jump to an absolute address (another compiled unit's instruction).
+    pub fn jump_absolute(&mut self, addr: usize) {
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; jmp rax);
+    }
+
+    /// Jump to the address held in `reg`.
+    pub fn jump_reg(&mut self, reg: Reg) {
+        dynasm!(self.ops ; .arch x64 ; jmp Rq(num(reg)));
+    }
+
+    /// Call a C function taking doubles (already in F0, F1); the result is in F0.
+    pub fn call_f(&mut self, addr: usize) {
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
+    }
+
+    /// Jump if `*(u64 *)(base + disp)` has any of the bits of `mask` (a 32-bit mask).
+    pub fn jump_if_field_bits(&mut self, base: Reg, disp: i32, mask: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; test QWORD [Rq(num(base)) + disp], mask ; jnz =>label);
     }
 
     /// The assembled bytes, with every label resolved.

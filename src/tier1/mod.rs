@@ -30,6 +30,16 @@ pub struct Compiled {
     /// Instructions compiled as exits into the interpreter, by opcode name.
     pub fallbacks: Vec<&'static str>,
     pub compile_ns: u64,
+    /// Code-unit start of each compiled instruction and the byte offset of its code: where
+    /// tier 2 hands control back to tier 1.
+    pub instruction_offsets: HashMap<usize, usize>,
+}
+
+impl Compiled {
+    /// Address of the tier-1 code for the instruction starting at code unit `start`.
+    pub fn address_of(&self, start: usize) -> Option<usize> {
+        self.instruction_offsets.get(&start).map(|offset| self.block.start() as usize + offset)
+    }
 }
 
 /// Why an exit leaves compiled code.
@@ -199,6 +209,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     };
 
     jit.asm.prologue();
+    let mut instruction_offsets = HashMap::new();
     for pos in 0..bytecode.instrs.len() {
         if jit.depths[pos].is_none() {
             continue; // unreachable from the entry (exception handlers run in the interpreter)
@@ -207,6 +218,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         let label = jit.labels[pos];
         jit.asm.bind(label);
         let instr = jit.instr();
+        instruction_offsets.insert(instr.start, jit.asm.offset());
         let compiled = templates::gen_instruction(&mut jit, instr);
         if compiled.is_none() {
             // No template: hand the rest of this call to the interpreter here.
@@ -229,7 +241,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     STATS.compiled.incr();
     STATS.fallback_instructions.add(fallbacks.len() as u64);
     crate::stats::count_fallbacks(&fallbacks);
-    Ok(Compiled { block, entry, fallbacks, compile_ns })
+    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets })
 }
 
 /// The items of a tuple, borrowed (the code object keeps them alive).

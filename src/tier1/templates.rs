@@ -134,6 +134,26 @@ fn emit_backward_edge(jit: &mut Jit, target: crate::backend::Label, depth: u32) 
     jit.asm.jump(target);
 }
 
+/// JUMP_BACKWARD's back-edge, with on-stack replacement: every `OSR_INTERVAL` back-edges
+/// ask tier 2 for code for the loop whose header starts at `header` (the frame holds the
+/// whole state here), and jump into it if there is some.
+fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usize, depth: u32) {
+    if let Some(counter) = jit.backedge_counter {
+        jit.asm.increment_u64_at(counter);
+        let stay = jit.asm.new_label();
+        jit.asm.jump_if_u64_at_masked(counter, (crate::tier2::OSR_INTERVAL - 1) as i32, stay);
+        jit.call(
+            crate::tier2::osr_entry as usize,
+            &[Arg::Tstate, Arg::Frame, Arg::Imm(header as u64), Arg::Imm(depth as u64)],
+        );
+        jit.asm.jump_if_zero(Reg::R0, stay);
+        jit.asm.jump_reg(Reg::R0);
+        jit.asm.bind(stay);
+    }
+    poll_eval_breaker(jit, depth);
+    jit.asm.jump(target);
+}
+
 fn is_backward(instr: &Instr) -> bool {
     matches!(instr.flow(), crate::bytecode::Flow::Branch(t) | crate::bytecode::Flow::Jump(t) if t <= instr.index)
 }
@@ -436,7 +456,8 @@ fn gen_jump(jit: &mut Jit, instr: &Instr) -> Option<()> {
 
 fn gen_jump_backward(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let target = jump_target(jit, instr)?;
-    emit_backward_edge(jit, target, jit.depth());
+    let crate::bytecode::Flow::Jump(header) = instr.flow() else { return None };
+    emit_loop_back_edge(jit, target, header, jit.depth());
     Some(())
 }
 

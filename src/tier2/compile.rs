@@ -1,0 +1,881 @@
+//! The tier-2 loop compiler: abstract interpretation and code generation in one pass, by
+//! basic-block versioning over the loop's instructions.
+
+use super::exits::{self, EntryMap, ExitMap, Layout, SlotFill, Value};
+use super::state::*;
+use super::{LoopCode, MAX_VARIANTS};
+use crate::backend::{Arg, Assembler, Cond, FOp, FReg, IOp, Label, Reg};
+use crate::bytecode::{Bytecode, Flow, Op};
+use crate::cpython::{self, InterpreterFrame};
+use crate::tier1::Compiled;
+use pyo3::prelude::*;
+use pyo3_ffi::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicU32;
+
+extern "C" {
+    /// The C library's pow, the one CPython and numpy call.
+    fn pow(x: f64, y: f64) -> f64;
+}
+
+/// What compiling one instruction did.
+enum Step {
+    /// Continue with the next instruction.
+    Next,
+    /// Control was transferred (jump, exit); the run ends.
+    Done,
+}
+
+struct Compiler<'a> {
+    asm: Assembler,
+    bc: &'a Bytecode,
+    tier1: &'a Compiled,
+    layout: Layout,
+    /// Positions (in `bc.instrs`) making up the loop.
+    region: std::ops::RangeInclusive<usize>,
+    /// Positions some jump lands on: a run stops there to share block versions.
+    targets: HashSet<usize>,
+    versions: HashMap<usize, Vec<(State, Label)>>,
+    work: Vec<(usize, State, Label)>,
+    exits: Vec<(Label, ExitMap)>,
+    consts: Vec<*mut PyObject>,
+    names: Vec<*mut PyObject>,
+    frame: *mut InterpreterFrame,
+    assumptions: Vec<(Py<PyAny>, usize)>,
+    uses_numpy: bool,
+    guard_exits: *const AtomicU32,
+    eval_breaker: usize,
+    /// Set when an exit could not be given a tier-1 address: the compilation is refused.
+    broken: bool,
+}
+
+pub fn compile_loop(
+    py: Python<'_>,
+    frame: *mut InterpreterFrame,
+    code: *mut PyObject,
+    tier1: &Compiled,
+    header: usize,
+    depth: u32,
+    key: EntryKey,
+) -> Result<LoopCode, String> {
+    let started = std::time::Instant::now();
+    let bytes = unsafe { cpython::code_bytes(code) }.ok_or("no bytecode")?;
+    let bc = Bytecode::decode(&bytes);
+    let header_pos = bc.position(header).ok_or("header is not an instruction")?;
+    let back_edge = (header_pos..bc.instrs.len())
+        .filter(|&p| bc.instrs[p].op == Op::JUMP_BACKWARD && matches!(bc.instrs[p].flow(), Flow::Jump(t) if t == header))
+        .max()
+        .ok_or("no back-edge to the header")?;
+    let region = header_pos..=back_edge;
+    let mut targets = HashSet::new();
+    for p in region.clone() {
+        if let Flow::Branch(t) | Flow::Jump(t) = bc.instrs[p].flow() {
+            if let Some(tp) = bc.position(t) {
+                targets.insert(tp);
+            }
+        }
+    }
+    let (nl, ss, consts, names) = unsafe {
+        let base = code as *const u8;
+        (
+            *cpython::field::<i32>(base, cpython::CODE_CO_NLOCALSPLUS) as u32,
+            *cpython::field::<i32>(base, cpython::CODE_CO_STACKSIZE) as u32,
+            tuple_items(*cpython::field::<*mut PyObject>(base, cpython::CODE_CO_CONSTS)),
+            tuple_items(*cpython::field::<*mut PyObject>(base, cpython::CODE_CO_NAMES)),
+        )
+    };
+    if key.len() != (nl + depth) as usize {
+        return Err("entry key does not match the frame".into());
+    }
+    let layout = Layout { nl, ss: ss + 1 };
+
+    // The entry state, from the observed types.
+    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], range_iters: vec![] };
+    let mut locals = Vec::new();
+    for (k, ty) in key[..nl as usize].iter().enumerate() {
+        let k = k as u32;
+        locals.push(match ty {
+            EntryTy::Null => Local::Null,
+            EntryTy::Float => {
+                entry_map.floats.push((k, FKind::Float));
+                Local::F(FKind::Float, Origin::Entry)
+            }
+            EntryTy::NpF64 => {
+                entry_map.floats.push((k, FKind::NpF64));
+                Local::F(FKind::NpF64, Origin::Entry)
+            }
+            EntryTy::Int => {
+                entry_map.ints.push(k);
+                Local::I(Origin::Entry)
+            }
+            other => Local::Obj(*other),
+        });
+    }
+    let mut stack = Vec::new();
+    for (d, ty) in key[nl as usize..].iter().enumerate() {
+        stack.push(if *ty == EntryTy::RangeIter {
+            entry_map.range_iters.push(d as u32);
+            Slot::RangeIter { real: true }
+        } else {
+            Slot::EntryObj
+        });
+    }
+    let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::Array { .. }));
+    let entry_state = State { locals, stack };
+    let entry_map = Box::new(entry_map);
+    let guard_exits = Box::new(AtomicU32::new(0));
+
+    let mut c = Compiler {
+        asm: Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, cpython::ffi::_Py_Dealloc as usize),
+        bc: &bc,
+        tier1,
+        layout,
+        region,
+        targets,
+        versions: HashMap::new(),
+        work: Vec::new(),
+        exits: Vec::new(),
+        consts,
+        names,
+        frame,
+        assumptions: Vec::new(),
+        uses_numpy,
+        guard_exits: &*guard_exits as *const AtomicU32,
+        eval_breaker: crate::hook::eval_breaker_address(),
+        broken: false,
+    };
+    let _ = py;
+
+    // Entry from tier 1: make the spill area, unbox, go to the header's version.
+    let spill_bytes = 8 * layout.slots() as i32;
+    c.asm.reserve_spill(spill_bytes);
+    c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(&*entry_map as *const EntryMap as u64)]);
+    let first = c.version(header_pos, entry_state);
+    c.asm.jump(first);
+    while let Some((pos, state, label)) = c.work.pop() {
+        c.asm.bind(label);
+        c.run(pos, state)?;
+    }
+    // Exit stubs: box everything back, leave the spill area, continue in tier 1.
+    let mut exit_maps = Vec::new();
+    for (label, map) in std::mem::take(&mut c.exits) {
+        let map = Box::new(map);
+        c.asm.bind(label);
+        c.asm.call(exits::exit as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(&*map as *const ExitMap as u64)]);
+        c.asm.release_spill(spill_bytes);
+        c.asm.jump_reg(Reg::R0);
+        exit_maps.push(map);
+    }
+    if c.broken {
+        return Err("an exit has no tier-1 instruction to continue at".into());
+    }
+    let assumptions = std::mem::take(&mut c.assumptions);
+    let uses_numpy = c.uses_numpy;
+    let machine_code = c.asm.finish()?;
+    let block = crate::codemem::CodeBlock::new(&machine_code).ok_or("executable memory refused")?;
+    Ok(LoopCode {
+        header,
+        key,
+        block,
+        assumptions,
+        uses_numpy,
+        // The exit maps point at this boxed counter.
+        guard_exits,
+        exit_maps,
+        entry_map,
+        compile_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+unsafe fn tuple_items(tuple: *mut PyObject) -> Vec<*mut PyObject> {
+    if tuple.is_null() {
+        return Vec::new();
+    }
+    (0..PyTuple_Size(tuple)).map(|i| PyTuple_GetItem(tuple, i)).collect()
+}
+
+impl<'a> Compiler<'a> {
+    /// The label of the block version for (`pos`, `state`), queued for compilation if new;
+    /// an exit when the position has too many versions or lies outside the loop.
+    fn version(&mut self, pos: usize, state: State) -> Label {
+        if !self.region.contains(&pos) {
+            return self.exit(pos, &state, false, "loop_exit");
+        }
+        let versions = self.versions.entry(pos).or_default();
+        if let Some((_, label)) = versions.iter().find(|(s, _)| *s == state) {
+            return *label;
+        }
+        if versions.len() >= MAX_VARIANTS {
+            return self.exit(pos, &state, true, "too_many_versions");
+        }
+        let label = self.asm.new_label();
+        versions.push((state.clone(), label));
+        self.work.push((pos, state, label));
+        label
+    }
+
+    /// An exit to tier 1 at the instruction at `pos`, with the frame made to match `state`.
+    fn exit(&mut self, pos: usize, state: &State, counted: bool, reason: &'static str) -> Label {
+        let start = self.bc.instrs.get(pos).map(|i| i.start);
+        let resume = start.and_then(|s| self.tier1.address_of(s)).unwrap_or(0);
+        let mut locals = Vec::new();
+        for (k, local) in state.locals.iter().enumerate() {
+            let k = k as u32;
+            let home = Home::Spill(self.layout.local(k));
+            match *local {
+                Local::F(kind, origin) if origin != Origin::Entry => locals.push((k, Value::F(kind, home, origin))),
+                Local::I(origin) if origin != Origin::Entry => locals.push((k, Value::I(home, origin))),
+                _ => {}
+            }
+        }
+        let stack = state
+            .stack
+            .iter()
+            .map(|slot| match *slot {
+                Slot::F(kind, home, origin) => SlotFill::Value(Value::F(kind, home, origin)),
+                Slot::I(home, origin) => SlotFill::Value(Value::I(home, origin)),
+                Slot::B(kind, home) => SlotFill::Value(Value::B(kind, home)),
+                Slot::LocalObj(k, _) => SlotFill::IncRefLocal(k),
+                Slot::Builtin(obj, _) | Slot::ConstObj(obj) => SlotFill::IncRef(obj),
+                Slot::Null => SlotFill::Null,
+                Slot::EntryObj => SlotFill::Keep,
+                Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
+                Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
+                Slot::Range => SlotFill::NewRange,
+                Slot::Tuple2(a, b) => SlotFill::Tuple2(a, b),
+            })
+            .collect();
+        let label = self.asm.new_label();
+        let map = ExitMap {
+            resume,
+            counted,
+            layout: self.layout,
+            locals,
+            stack,
+            guard_exits: self.guard_exits,
+            reason,
+        };
+        if resume == 0 {
+            // No tier-1 code to continue in: refuse the whole compilation.
+            self.broken = true;
+        }
+        self.exits.push((label, map));
+        label
+    }
+
+    /// Compile from `pos` in `state` until control leaves the straight line.
+    fn run(&mut self, mut pos: usize, mut state: State) -> Result<(), String> {
+        loop {
+            let instr = &self.bc.instrs[pos];
+            let before = state.clone();
+            match self.gen(pos, &mut state) {
+                Some(Step::Done) => return Ok(()),
+                Some(Step::Next) => {
+                    pos += 1;
+                    if !self.region.contains(&pos) || self.targets.contains(&pos) {
+                        let label = self.version(pos, state);
+                        self.asm.jump(label);
+                        return Ok(());
+                    }
+                }
+                None => {
+                    // Not compiled here: continue in tier 1 at this instruction.
+                    let _ = instr;
+                    let label = self.exit(pos, &before, true, "unsupported");
+                    self.asm.jump(label);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn depth(state: &State) -> u32 {
+        state.stack.len() as u32
+    }
+
+    // --- loading operands ----------------------------------------------------------------
+
+    fn load_i(&mut self, dst: Reg, home: Home) {
+        match home {
+            Home::Spill(s) => self.asm.load_spill(dst, s),
+            Home::Imm(v) => self.asm.load_imm(dst, v),
+        }
+    }
+
+    /// An operand as a double in `dst` (ints converted as CPython converts them).
+    fn load_f(&mut self, dst: FReg, slot: &Slot) -> Option<()> {
+        match *slot {
+            Slot::F(_, Home::Spill(s), _) => self.asm.load_spill_f(dst, s),
+            Slot::F(_, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
+            Slot::I(home, _) => {
+                self.load_i(Reg::R0, home);
+                self.asm.f_from_i64(dst, Reg::R0);
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn refers_to_local(state: &State, k: u32) -> bool {
+        state.stack.iter().any(|s| match *s {
+            Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
+            Slot::Tuple2(a, b) => a == Origin::Local(k) || b == Origin::Local(k),
+            _ => false,
+        })
+    }
+
+    // --- instructions ------------------------------------------------------------------
+
+    fn gen(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let instr = &self.bc.instrs[pos];
+        let d = Self::depth(state);
+        match instr.op {
+            Op::NOP | Op::PRECALL => Some(Step::Next),
+            Op::LOAD_FAST | Op::LOAD_FAST_CHECK => {
+                let k = instr.arg;
+                let slot = match *state.locals.get(k as usize)? {
+                    Local::F(kind, _) => Slot::F(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::I(_) => Slot::I(Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::Obj(ty) => Slot::LocalObj(k, ty),
+                    Local::Null => return None,
+                };
+                state.stack.push(slot);
+                Some(Step::Next)
+            }
+            Op::LOAD_CONST => {
+                let obj = *self.consts.get(instr.arg as usize)?;
+                let slot = unsafe {
+                    if Py_TYPE(obj) == std::ptr::addr_of_mut!(PyFloat_Type) && PyFloat_AS_DOUBLE(obj).is_finite() {
+                        Slot::F(FKind::Float, Home::Imm(PyFloat_AS_DOUBLE(obj).to_bits()), Origin::Const(obj as usize))
+                    } else if Py_TYPE(obj) == std::ptr::addr_of_mut!(PyLong_Type) {
+                        let mut overflow = 0;
+                        let v = PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+                        if overflow != 0 || !PyErr_Occurred().is_null() {
+                            PyErr_Clear();
+                            Slot::ConstObj(obj as usize)
+                        } else {
+                            Slot::I(Home::Imm(v as u64), Origin::Const(obj as usize))
+                        }
+                    } else {
+                        Slot::ConstObj(obj as usize)
+                    }
+                };
+                state.stack.push(slot);
+                Some(Step::Next)
+            }
+            Op::STORE_FAST => {
+                let k = instr.arg;
+                let value = *state.stack.last()?;
+                let rest = State { locals: state.locals.clone(), stack: state.stack[..state.stack.len() - 1].to_vec() };
+                if Self::refers_to_local(&rest, k) {
+                    return None;
+                }
+                let (home, origin) = match value {
+                    Slot::F(_, home, origin) | Slot::I(home, origin) => (home, origin),
+                    _ => return None,
+                };
+                let local = match origin {
+                    Origin::Local(j) if j == k => state.locals[k as usize],
+                    Origin::Local(_) => return None,
+                    _ => {
+                        let target = self.layout.local(k);
+                        if home != Home::Spill(target) {
+                            self.load_i(Reg::R0, home);
+                            self.asm.store_spill(target, Reg::R0);
+                        }
+                        let origin = match origin {
+                            Origin::Ptr(p) => {
+                                self.asm.load_spill(Reg::R0, p);
+                                self.asm.store_spill(self.layout.local_ptr(k), Reg::R0);
+                                Origin::Ptr(self.layout.local_ptr(k))
+                            }
+                            other => other,
+                        };
+                        match value {
+                            Slot::F(kind, ..) => Local::F(kind, origin),
+                            _ => Local::I(origin),
+                        }
+                    }
+                };
+                state.stack.pop();
+                state.locals[k as usize] = local;
+                Some(Step::Next)
+            }
+            Op::POP_TOP => match state.stack.last()? {
+                Slot::EntryObj | Slot::RangeIter { real: true } => None,
+                _ => {
+                    state.stack.pop();
+                    Some(Step::Next)
+                }
+            },
+            Op::PUSH_NULL => {
+                state.stack.push(Slot::Null);
+                Some(Step::Next)
+            }
+            Op::LOAD_GLOBAL => self.gen_load_global(instr.arg, state),
+            Op::CALL => self.gen_call(pos, instr.arg, state),
+            Op::GET_ITER => self.gen_get_iter(pos, state),
+            Op::FOR_ITER => self.gen_for_iter(pos, state),
+            Op::JUMP_BACKWARD => {
+                let Flow::Jump(target) = instr.flow() else { return None };
+                let breaker = self.exit(pos, state, false, "eval_breaker");
+                self.asm.jump_if_i32_at_nonzero(self.eval_breaker, breaker);
+                let tp = self.bc.position(target)?;
+                let label = self.version(tp, state.clone());
+                self.asm.jump(label);
+                Some(Step::Done)
+            }
+            Op::JUMP_FORWARD => {
+                let Flow::Jump(target) = instr.flow() else { return None };
+                let label = self.version(self.bc.position(target)?, state.clone());
+                self.asm.jump(label);
+                Some(Step::Done)
+            }
+            Op::POP_JUMP_IF_FALSE | Op::POP_JUMP_FORWARD_IF_FALSE => self.gen_branch(pos, state, false),
+            Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE => self.gen_branch(pos, state, true),
+            Op::COMPARE_OP if d >= 2 => self.gen_compare(pos, instr.arg, state),
+            Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
+            Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
+            Op::STORE_SUBSCR if d >= 3 => self.gen_store_subscr(pos, state),
+            Op::BUILD_TUPLE if instr.arg == 2 && d >= 2 => {
+                let (a, b) = (state.stack[d as usize - 2], state.stack[d as usize - 1]);
+                let (Slot::I(ha, oa), Slot::I(hb, ob)) = (a, b) else { return None };
+                let p = d - 2;
+                self.load_i(Reg::R0, ha);
+                self.load_i(Reg::R1, hb);
+                self.asm.store_spill(self.layout.range(p, 0), Reg::R0);
+                self.asm.store_spill(self.layout.range(p, 1), Reg::R1);
+                state.stack.truncate(p as usize);
+                state.stack.push(Slot::Tuple2(oa, ob));
+                Some(Step::Next)
+            }
+            _ => None,
+        }
+    }
+
+    fn gen_load_global(&mut self, arg: u32, state: &mut State) -> Option<Step> {
+        let name = *self.names.get((arg >> 1) as usize)?;
+        let py = unsafe { Python::assume_attached() };
+        let found = unsafe { lookup_global(py, self.frame, name) };
+        let builtins = py.import("builtins").ok()?;
+        let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
+            Builtin::Range
+        } else if found == builtins.getattr("len").ok()?.as_ptr() as usize {
+            Builtin::Len
+        } else {
+            return None;
+        };
+        let name_obj = unsafe { Bound::from_borrowed_ptr(py, name) }.unbind();
+        self.assumptions.push((name_obj, found));
+        if arg & 1 == 1 {
+            state.stack.push(Slot::Null);
+        }
+        state.stack.push(Slot::Builtin(found, kind));
+        Some(Step::Next)
+    }
+
+    fn gen_call(&mut self, pos: usize, nargs: u32, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state);
+        let base = d.checked_sub(nargs + 2)?;
+        if state.stack[base as usize] != Slot::Null {
+            return None;
+        }
+        let Slot::Builtin(_, which) = state.stack[base as usize + 1] else { return None };
+        let args: Vec<Slot> = state.stack[(base + 2) as usize..].to_vec();
+        match (which, nargs) {
+            (Builtin::Range, 1..=3) => {
+                let homes: Vec<Home> = args
+                    .iter()
+                    .map(|a| match a {
+                        Slot::I(h, _) => Some(*h),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?;
+                let (start, stop, step) = match nargs {
+                    1 => (Home::Imm(0), homes[0], Home::Imm(1)),
+                    2 => (homes[0], homes[1], Home::Imm(1)),
+                    _ => (homes[0], homes[1], homes[2]),
+                };
+                if step == Home::Imm(0) {
+                    return None;
+                }
+                let pre = state.clone();
+                self.load_i(Reg::R0, start);
+                self.load_i(Reg::R1, stop);
+                self.load_i(Reg::R2, step);
+                if let Home::Spill(_) = step {
+                    let exit = self.exit(pos, &pre, true, "range_step_zero");
+                    self.asm.jump_if_zero(Reg::R2, exit);
+                }
+                self.asm.store_spill(self.layout.range(base, 0), Reg::R0);
+                self.asm.store_spill(self.layout.range(base, 1), Reg::R1);
+                self.asm.store_spill(self.layout.range(base, 2), Reg::R2);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::Range);
+                Some(Step::Next)
+            }
+            (Builtin::Len, 1) => {
+                let Slot::LocalObj(k, ty) = args[0] else { return None };
+                self.asm.load_slot(Reg::R1, k);
+                match ty {
+                    EntryTy::Array { .. } => {
+                        self.asm.load_field(Reg::R1, Reg::R1, super::numpy::ARRAY_DIMS);
+                        self.asm.load_field(Reg::R0, Reg::R1, 0);
+                    }
+                    EntryTy::List => self.asm.load_field(Reg::R0, Reg::R1, 16),
+                    _ => return None,
+                }
+                let home = self.layout.stack(base);
+                self.asm.store_spill(home, Reg::R0);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+                Some(Step::Next)
+            }
+            _ => None,
+        }
+    }
+
+    fn gen_get_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        if *state.stack.last()? != Slot::Range {
+            return None;
+        }
+        let p = Self::depth(state) - 1;
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "range_too_long");
+        // range_len(start, stop, step): load from the range spills.
+        self.asm.load_spill(Reg::R1, self.layout.range(p, 0));
+        self.asm.load_spill(Reg::R2, self.layout.range(p, 1));
+        self.asm.load_spill(Reg::R3, self.layout.range(p, 2));
+        self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
+        self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+        self.asm.load_spill(Reg::R1, self.layout.range(p, 2));
+        self.asm.store_spill(self.layout.range(p, 1), Reg::R1);
+        self.asm.store_spill(self.layout.range(p, 2), Reg::R0);
+        state.stack.pop();
+        state.stack.push(Slot::RangeIter { real: false });
+        Some(Step::Next)
+    }
+
+    fn gen_for_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let Slot::RangeIter { real } = *state.stack.last()? else { return None };
+        let p = Self::depth(state) - 1;
+        let instr = &self.bc.instrs[pos];
+        let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
+        let mut done_state = state.clone();
+        done_state.stack.pop();
+        let more = self.asm.new_label();
+        self.asm.load_spill(Reg::R0, self.layout.range(p, 2));
+        self.asm.i_jump_if_imm(Cond::Gt, Reg::R0, 0, more);
+        if real {
+            self.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
+        }
+        let done = self.version(exhausted_pos, done_state);
+        self.asm.jump(done);
+        self.asm.bind(more);
+        self.asm.load_spill(Reg::R1, self.layout.range(p, 0));
+        let home = self.layout.stack(p + 1);
+        self.asm.store_spill(home, Reg::R1);
+        self.asm.load_spill(Reg::R2, self.layout.range(p, 1));
+        self.asm.i_add(Reg::R1, Reg::R2);
+        self.asm.store_spill(self.layout.range(p, 0), Reg::R1);
+        self.asm.i_add_imm(Reg::R0, -1);
+        self.asm.store_spill(self.layout.range(p, 2), Reg::R0);
+        state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    fn gen_branch(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
+        let Flow::Branch(target) = self.bc.instrs[pos].flow() else { return None };
+        let top = *state.stack.last()?;
+        // Truth into R0 (nonzero = true).
+        match top {
+            Slot::B(_, home) | Slot::I(home, _) => self.load_i(Reg::R0, home),
+            Slot::F(..) => {
+                self.load_f(FReg::F0, &top)?;
+                let zero = self.asm.new_label();
+                let done = self.asm.new_label();
+                self.asm.jump_if_f_zero(FReg::F0, zero);
+                self.asm.load_imm(Reg::R0, 1);
+                self.asm.jump(done);
+                self.asm.bind(zero);
+                self.asm.load_imm(Reg::R0, 0);
+                self.asm.bind(done);
+            }
+            _ => return None,
+        }
+        state.stack.pop();
+        let taken = self.version(self.bc.position(target)?, state.clone());
+        if jump_if {
+            self.asm.jump_if_nonzero(Reg::R0, taken);
+        } else {
+            self.asm.jump_if_zero(Reg::R0, taken);
+        }
+        Some(Step::Next)
+    }
+
+    fn gen_compare(&mut self, pos: usize, arg: u32, state: &mut State) -> Option<Step> {
+        let op = if cpython::VERSION >= (3, 12) { arg >> 4 } else { arg };
+        let cond = match op {
+            0 => Cond::Lt,
+            1 => Cond::Le,
+            2 => Cond::Eq,
+            3 => Cond::Ne,
+            4 => Cond::Gt,
+            5 => Cond::Ge,
+            _ => return None,
+        };
+        let d = Self::depth(state) as usize;
+        let (a, b) = (state.stack[d - 2], state.stack[d - 1]);
+        let np = matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..));
+        let p = (d - 2) as u32;
+        let home = self.layout.stack(p);
+        match (a, b) {
+            (Slot::I(ha, _), Slot::I(hb, _)) => {
+                self.load_i(Reg::R1, ha);
+                self.load_i(Reg::R2, hb);
+                self.asm.i_set_if(cond, Reg::R0, Reg::R1, Reg::R2);
+            }
+            (Slot::F(..), Slot::F(..)) | (Slot::F(..), Slot::I(..)) | (Slot::I(..), Slot::F(..)) => {
+                // A Python float against an int compares exactly in CPython: only ints a
+                // double represents exactly may be converted.
+                if !np {
+                    let pre = state.clone();
+                    for slot in [a, b] {
+                        if let Slot::I(h, _) = slot {
+                            let exit = self.exit(pos, &pre, true, "int_float_compare");
+                            self.load_i(Reg::R1, h);
+                            self.asm.jump_if_abs_above(Reg::R1, 1 << 53, exit);
+                        }
+                    }
+                }
+                self.load_f(FReg::F0, &a)?;
+                self.load_f(FReg::F1, &b)?;
+                self.asm.f_set_if(cond, Reg::R0, FReg::F0, FReg::F1);
+            }
+            _ => return None,
+        }
+        self.asm.store_spill(home, Reg::R0);
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::B(if np { BKind::NpBool } else { BKind::Bool }, Home::Spill(home)));
+        Some(Step::Next)
+    }
+
+    fn gen_binary_op(&mut self, pos: usize, arg: u32, state: &mut State) -> Option<Step> {
+        #[derive(PartialEq, Clone, Copy)]
+        enum B {
+            Add,
+            Sub,
+            Mul,
+            Div,
+            Pow,
+        }
+        let op = match arg {
+            0 | 13 => B::Add,
+            10 | 23 => B::Sub,
+            5 | 18 => B::Mul,
+            11 | 24 => B::Div,
+            8 | 21 => B::Pow,
+            _ => return None,
+        };
+        let d = Self::depth(state) as usize;
+        let (a, b) = (state.stack[d - 2], state.stack[d - 1]);
+        let p = (d - 2) as u32;
+        let home = self.layout.stack(p);
+        let pre = state.clone();
+        let numeric = |s: &Slot| matches!(s, Slot::F(..) | Slot::I(..));
+        if !numeric(&a) || !numeric(&b) {
+            return None;
+        }
+        // int op int stays int (true division excepted).
+        if let (Slot::I(ha, _), Slot::I(hb, _)) = (a, b) {
+            let iop = match op {
+                B::Add => IOp::Add,
+                B::Sub => IOp::Sub,
+                B::Mul => IOp::Mul,
+                B::Div => {
+                    let exit = self.exit(pos, &pre, true, "int_true_divide");
+                    self.load_i(Reg::R1, ha);
+                    self.load_i(Reg::R2, hb);
+                    self.asm.jump_if_zero(Reg::R2, exit);
+                    self.asm.jump_if_abs_above(Reg::R1, 1 << 53, exit);
+                    self.asm.jump_if_abs_above(Reg::R2, 1 << 53, exit);
+                    self.asm.f_from_i64(FReg::F0, Reg::R1);
+                    self.asm.f_from_i64(FReg::F1, Reg::R2);
+                    self.asm.f_arith(FOp::Div, FReg::F0, FReg::F1);
+                    self.asm.store_spill_f(home, FReg::F0);
+                    state.stack.truncate(d - 2);
+                    state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Fresh));
+                    return Some(Step::Next);
+                }
+                B::Pow => return None,
+            };
+            let exit = self.exit(pos, &pre, true, "int_overflow");
+            self.load_i(Reg::R1, ha);
+            self.load_i(Reg::R2, hb);
+            self.asm.i_arith(iop, Reg::R1, Reg::R2, exit);
+            self.asm.store_spill(home, Reg::R1);
+            state.stack.truncate(d - 2);
+            state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+            return Some(Step::Next);
+        }
+        let kind = if matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..)) {
+            FKind::NpF64
+        } else {
+            FKind::Float
+        };
+        if kind == FKind::NpF64 {
+            self.uses_numpy = true;
+        }
+        let exit = self.exit(pos, &pre, true, "float_special");
+        match op {
+            B::Pow => {
+                // Only a float base: int ** float is float.__rpow__ with its own rules.
+                if !matches!(a, Slot::F(..)) {
+                    return None;
+                }
+                self.load_f(FReg::F0, &a)?;
+                if matches!(b, Slot::I(Home::Imm(2), _)) {
+                    // pow(x, 2.0) equals x * x for every double with this C library.
+                    self.asm.f_mov(FReg::F1, FReg::F0);
+                    self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
+                } else {
+                    self.load_f(FReg::F1, &b)?;
+                    if kind == FKind::Float {
+                        // CPython's float_pow special-cases zero and negative bases.
+                        self.asm.f_load_bits(FReg::F2, 0);
+                        self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
+                    }
+                    self.asm.call_f(pow as usize);
+                }
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                if kind == FKind::Float {
+                    // float_pow reports underflow through errno on some C libraries.
+                    self.asm.jump_if_f_tiny(FReg::F0, exit);
+                }
+            }
+            _ => {
+                self.load_f(FReg::F0, &a)?;
+                self.load_f(FReg::F1, &b)?;
+                let fop = match op {
+                    B::Add => FOp::Add,
+                    B::Sub => FOp::Sub,
+                    B::Mul => FOp::Mul,
+                    _ => {
+                        self.asm.jump_if_f_zero(FReg::F1, exit);
+                        FOp::Div
+                    }
+                };
+                self.asm.f_arith(fop, FReg::F0, FReg::F1);
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+            }
+        }
+        self.asm.store_spill_f(home, FReg::F0);
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// Address of an array element into S0, checking every index (negative ones wrap, as
+    /// numpy does); `exit` on an index out of bounds.
+    fn array_element_address(&mut self, k: u32, indices: &[Home], exit: Label) {
+        use super::numpy::*;
+        self.asm.load_slot(Reg::R3, k);
+        self.asm.load_field(Reg::S0, Reg::R3, ARRAY_DATA);
+        for (axis, home) in indices.iter().enumerate() {
+            let axis = axis as i32;
+            self.load_i(Reg::R0, *home);
+            self.asm.load_field(Reg::R1, Reg::R3, ARRAY_DIMS);
+            self.asm.load_field(Reg::R1, Reg::R1, 8 * axis);
+            let nonneg = self.asm.new_label();
+            self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
+            self.asm.i_add(Reg::R0, Reg::R1);
+            self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+            self.asm.bind(nonneg);
+            self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
+            self.asm.load_field(Reg::R2, Reg::R3, ARRAY_STRIDES);
+            self.asm.load_field(Reg::R2, Reg::R2, 8 * axis);
+            self.asm.i_mul(Reg::R0, Reg::R2);
+            self.asm.i_add(Reg::S0, Reg::R0);
+        }
+    }
+
+    /// The index operand of a subscript as per-axis homes, for an array of `ndim` dims.
+    fn index_homes(&self, index: Slot, p: u32, ndim: u8) -> Option<Vec<Home>> {
+        match (index, ndim) {
+            (Slot::I(h, _), 1) => Some(vec![h]),
+            (Slot::Tuple2(..), 2) => Some(vec![Home::Spill(self.layout.range(p, 0)), Home::Spill(self.layout.range(p, 1))]),
+            _ => None,
+        }
+    }
+
+    fn gen_subscr(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let (container, index) = (state.stack[d - 2], state.stack[d - 1]);
+        let p = (d - 2) as u32;
+        let home = self.layout.stack(p);
+        let pre = state.clone();
+        match container {
+            Slot::LocalObj(k, EntryTy::Array { ndim, .. }) => {
+                let indices = self.index_homes(index, p + 1, ndim)?;
+                let exit = self.exit(pos, &pre, true, "array_index");
+                self.array_element_address(k, &indices, exit);
+                self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                self.asm.store_spill_f(home, FReg::F0);
+                self.uses_numpy = true;
+                state.stack.truncate(d - 2);
+                state.stack.push(Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh));
+                Some(Step::Next)
+            }
+            Slot::LocalObj(k, EntryTy::List) => {
+                let Slot::I(h, _) = index else { return None };
+                let exit = self.exit(pos, &pre, true, "list_item");
+                self.asm.load_slot(Reg::R3, k);
+                self.load_i(Reg::R0, h);
+                self.asm.load_field(Reg::R1, Reg::R3, 16); // ob_size
+                let nonneg = self.asm.new_label();
+                self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
+                self.asm.i_add(Reg::R0, Reg::R1);
+                self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+                self.asm.bind(nonneg);
+                self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
+                self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
+                self.asm.load_imm(Reg::R2, 8);
+                self.asm.i_mul(Reg::R0, Reg::R2);
+                self.asm.i_add(Reg::R1, Reg::R0);
+                self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
+                // Only exact floats: anything else (an int, a str appended mid-loop) exits.
+                self.asm.load_field(Reg::R2, Reg::R1, 8);
+                self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
+                self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                self.asm.store_spill_f(home, FReg::F0);
+                let ptr = self.layout.stack_ptr(p);
+                self.asm.store_spill(ptr, Reg::R1);
+                state.stack.truncate(d - 2);
+                state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr)));
+                Some(Step::Next)
+            }
+            _ => None,
+        }
+    }
+
+    fn gen_store_subscr(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let (value, container, index) = (state.stack[d - 3], state.stack[d - 2], state.stack[d - 1]);
+        let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true }) = container else { return None };
+        if !matches!(value, Slot::F(..) | Slot::I(..)) {
+            return None;
+        }
+        let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "array_index");
+        self.array_element_address(k, &indices, exit);
+        self.load_f(FReg::F0, &value)?;
+        self.asm.f_store_mem(Reg::S0, 0, FReg::F0);
+        self.uses_numpy = true;
+        state.stack.truncate(d - 3);
+        Some(Step::Next)
+    }
+}

@@ -1,0 +1,321 @@
+//! Entering and leaving tier-2 code: unboxing the frame's values into spill slots at entry,
+//! and, at every exit, boxing every live value back into the frame in CPython's types.
+
+use super::numpy;
+use super::state::{BKind, FKind, Home, Origin};
+use crate::cpython::{self, InterpreterFrame};
+use once_cell::sync::OnceCell;
+use pyo3_ffi::*;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+/// Where things live in the spill area: `nl` locals, `ss` stack positions.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub nl: u32,
+    pub ss: u32,
+}
+
+impl Layout {
+    pub fn local(&self, k: u32) -> u32 {
+        k
+    }
+    pub fn stack(&self, d: u32) -> u32 {
+        self.nl + d
+    }
+    /// Range spills of stack position `d`: (next or start, step or stop, remaining or step).
+    pub fn range(&self, d: u32, i: u32) -> u32 {
+        self.nl + self.ss + 3 * d + i
+    }
+    pub fn local_ptr(&self, k: u32) -> u32 {
+        self.nl + 4 * self.ss + k
+    }
+    pub fn stack_ptr(&self, d: u32) -> u32 {
+        2 * self.nl + 4 * self.ss + d
+    }
+    /// Total slots, rounded to keep the machine stack 16-byte aligned.
+    pub fn slots(&self) -> u32 {
+        (2 * self.nl + 5 * self.ss + 1) & !1
+    }
+}
+
+/// An unboxed value and how to box it.
+#[derive(Clone, Copy, Debug)]
+pub enum Value {
+    F(FKind, Home, Origin),
+    I(Home, Origin),
+    B(BKind, Home),
+}
+
+/// What a frame stack slot must hold at an exit.
+#[derive(Clone, Copy, Debug)]
+pub enum SlotFill {
+    Value(Value),
+    /// A new reference to the object local `k` holds.
+    IncRefLocal(u32),
+    /// A new reference to a known object.
+    IncRef(usize),
+    Null,
+    /// The object the slot holds since entry stays.
+    Keep,
+    /// The range iterator the slot holds since entry: write its counters back.
+    RangeIterWriteback,
+    /// A range iterator that only existed in registers: create it.
+    NewRangeIter,
+    /// `range(start, stop, step)` that only existed in registers: create it.
+    NewRange,
+    /// A tuple of two ints (values in the position's first two range spills).
+    Tuple2(Origin, Origin),
+}
+
+/// Everything an exit needs, owned by the loop's code.
+pub struct ExitMap {
+    pub resume: usize,
+    /// A guard exit (counts toward abandoning the variant); loop ends and eval-breaker exits
+    /// do not count.
+    pub counted: bool,
+    pub layout: Layout,
+    /// Locals changed in tier 2: (local, value).
+    pub locals: Vec<(u32, Value)>,
+    /// Stack positions 0..depth.
+    pub stack: Vec<SlotFill>,
+    pub guard_exits: *const AtomicU32,
+    pub reason: &'static str,
+}
+
+/// What to unbox at entry.
+pub struct EntryMap {
+    pub layout: Layout,
+    /// (local, kind): locals entering unboxed.
+    pub floats: Vec<(u32, FKind)>,
+    pub ints: Vec<u32>,
+    /// Stack positions holding the range iterators the loop runs.
+    pub range_iters: Vec<u32>,
+}
+
+unsafe fn slot_ptr(frame: *mut InterpreterFrame, index: u32) -> *mut *mut PyObject {
+    cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * index as usize)
+}
+
+/// Entry: fill the spill area from the frame. Called once per entry into tier-2 code.
+pub unsafe extern "C" fn enter(frame: *mut InterpreterFrame, spills: *mut u64, map: *const EntryMap) {
+    let map = &*map;
+    for &(k, _) in &map.floats {
+        let obj = *slot_ptr(frame, k);
+        // Python floats and numpy float64 scalars both keep the double at offset 16.
+        *spills.add(map.layout.local(k) as usize) = *((obj as usize + 16) as *const u64);
+    }
+    for &k in &map.ints {
+        *spills.add(map.layout.local(k) as usize) = PyLong_AsLongLong(*slot_ptr(frame, k)) as u64;
+    }
+    for &d in &map.range_iters {
+        let obj = *slot_ptr(frame, map.layout.nl + d);
+        let (next, step, remaining) = range_iter_read(obj);
+        *spills.add(map.layout.range(d, 0) as usize) = next as u64;
+        *spills.add(map.layout.range(d, 1) as usize) = step as u64;
+        *spills.add(map.layout.range(d, 2) as usize) = remaining as u64;
+    }
+}
+
+/// Exit: box every live value into the frame; returns the tier-1 address to continue at.
+pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, map: *const ExitMap) -> usize {
+    let map = &*map;
+    if map.counted {
+        (*map.guard_exits).fetch_add(1, Relaxed);
+    }
+    crate::stats::count_exit(map.reason);
+    let py = pyo3::Python::assume_attached();
+    let np = numpy::get(py);
+    let layout = map.layout;
+    // Locals first: stack values may refer to a local's object.
+    for &(k, value) in &map.locals {
+        let obj = box_value(frame, spills, value, np);
+        let slot = slot_ptr(frame, k);
+        let old = std::mem::replace(&mut *slot, obj);
+        Py_XDECREF(old);
+    }
+    for (d, fill) in map.stack.iter().enumerate() {
+        let d = d as u32;
+        let slot = slot_ptr(frame, layout.nl + d);
+        let read = |i: u32| *spills.add(layout.range(d, i) as usize) as i64;
+        match *fill {
+            SlotFill::Keep => {}
+            SlotFill::RangeIterWriteback => range_iter_write(*slot, read(0), read(1), read(2)),
+            SlotFill::Value(value) => *slot = box_value(frame, spills, value, np),
+            SlotFill::IncRefLocal(k) => *slot = Py_NewRef(*slot_ptr(frame, k)),
+            SlotFill::IncRef(obj) => *slot = Py_NewRef(obj as *mut PyObject),
+            SlotFill::Null => *slot = std::ptr::null_mut(),
+            SlotFill::NewRangeIter => *slot = check(range_iter_new(read(0), read(1), read(2))),
+            SlotFill::NewRange => {
+                let range = std::ptr::addr_of_mut!(PyRange_Type) as *mut PyObject;
+                let args = (PyLong_FromLongLong(read(0)), PyLong_FromLongLong(read(1)), PyLong_FromLongLong(read(2)));
+                *slot = check(PyObject_CallFunctionObjArgs(range, args.0, args.1, args.2, std::ptr::null_mut::<PyObject>()));
+                Py_XDECREF(args.0);
+                Py_XDECREF(args.1);
+                Py_XDECREF(args.2);
+            }
+            SlotFill::Tuple2(a, b) => {
+                let first = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 0)), a), np);
+                let second = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 1)), b), np);
+                let tuple = check(PyTuple_New(2));
+                PyTuple_SET_ITEM(tuple, 0, first);
+                PyTuple_SET_ITEM(tuple, 1, second);
+                *slot = tuple;
+            }
+        }
+    }
+    map.resume
+}
+
+/// Boxing never fails in practice (small allocations); if it does, the state cannot be
+/// handed back exactly, so stop rather than continue wrongly.
+unsafe fn check(obj: *mut PyObject) -> *mut PyObject {
+    if obj.is_null() {
+        Py_FatalError(c"autojit: out of memory while leaving tier-2 code".as_ptr());
+    }
+    obj
+}
+
+unsafe fn read_home(spills: *mut u64, home: Home) -> u64 {
+    match home {
+        Home::Spill(s) => *spills.add(s as usize),
+        Home::Imm(bits) => bits,
+    }
+}
+
+unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
+    let origin = match value {
+        Value::F(_, _, o) | Value::I(_, o) => Some(o),
+        Value::B(..) => None,
+    };
+    match origin {
+        Some(Origin::Const(obj)) => return Py_NewRef(obj as *mut PyObject),
+        Some(Origin::Local(k)) => return Py_NewRef(*slot_ptr(frame, k)),
+        Some(Origin::Ptr(p)) => return Py_NewRef(*spills.add(p as usize) as *mut PyObject),
+        _ => {}
+    }
+    match value {
+        Value::F(FKind::Float, home, _) => check(PyFloat_FromDouble(f64::from_bits(read_home(spills, home)))),
+        Value::F(FKind::NpF64, home, _) => {
+            let np = np.expect("numpy values imply numpy");
+            let ty = np.float64 as *mut PyTypeObject;
+            let alloc = (*ty).tp_alloc.expect("numpy scalar types allocate");
+            let obj = check(alloc(ty, 0));
+            *((obj as usize + numpy::SCALAR_VALUE) as *mut u64) = read_home(spills, home);
+            obj
+        }
+        Value::I(home, _) => check(PyLong_FromLongLong(read_home(spills, home) as i64)),
+        Value::B(kind, home) => {
+            let truth = read_home(spills, home) != 0;
+            let obj = match (kind, truth) {
+                (BKind::Bool, true) => Py_True(),
+                (BKind::Bool, false) => Py_False(),
+                (BKind::NpBool, true) => np.expect("numpy bools imply numpy").bool_true as *mut PyObject,
+                (BKind::NpBool, false) => np.expect("numpy bools imply numpy").bool_false as *mut PyObject,
+            };
+            Py_NewRef(obj)
+        }
+    }
+}
+
+/// Drop the object a frame stack slot holds (a finished loop's iterator).
+pub unsafe extern "C" fn release_slot(frame: *mut InterpreterFrame, index: u64) {
+    Py_DECREF(*slot_ptr(frame, index as u32));
+}
+
+/// The number of values `range(start, stop, step)` yields, as CPython computes it; -1 when
+/// it does not fit a C long (CPython would make a different, slower iterator).
+pub unsafe extern "C" fn range_len(start: i64, stop: i64, step: i64) -> i64 {
+    let (start, stop, step) = (start as i128, stop as i128, step as i128);
+    let len = if step > 0 && start < stop {
+        (stop - start - 1) / step + 1
+    } else if step < 0 && start > stop {
+        (start - stop - 1) / (-step) + 1
+    } else {
+        0
+    };
+    if len > i64::MAX as i128 {
+        -1
+    } else {
+        len as i64
+    }
+}
+
+// --- range iterator objects: their private layout differs by version, checked at first use.
+
+#[cfg(autojit_py312)]
+mod range_layout {
+    // { PyObject_HEAD; long start; long step; long len; }: start is the next value.
+    pub unsafe fn read(obj: *mut pyo3_ffi::PyObject) -> (i64, i64, i64) {
+        let f = obj as *const i64;
+        (*f.add(2), *f.add(3), *f.add(4))
+    }
+    pub unsafe fn write(obj: *mut pyo3_ffi::PyObject, next: i64, step: i64, remaining: i64) {
+        let f = obj as *mut i64;
+        *f.add(2) = next;
+        *f.add(3) = step;
+        *f.add(4) = remaining;
+    }
+}
+
+#[cfg(autojit_py311)]
+mod range_layout {
+    // { PyObject_HEAD; long index; long start; long step; long len; }: the next value is
+    // start + index * step.
+    pub unsafe fn read(obj: *mut pyo3_ffi::PyObject) -> (i64, i64, i64) {
+        let f = obj as *const i64;
+        let (index, start, step, len) = (*f.add(2), *f.add(3), *f.add(4), *f.add(5));
+        (start.wrapping_add(index.wrapping_mul(step)), step, len - index)
+    }
+    pub unsafe fn write(obj: *mut pyo3_ffi::PyObject, next: i64, step: i64, remaining: i64) {
+        let f = obj as *mut i64;
+        *f.add(2) = 0;
+        *f.add(3) = next;
+        *f.add(4) = step;
+        *f.add(5) = remaining;
+    }
+}
+
+unsafe fn range_iter_read(obj: *mut PyObject) -> (i64, i64, i64) {
+    range_layout::read(obj)
+}
+
+unsafe fn range_iter_write(obj: *mut PyObject, next: i64, step: i64, remaining: i64) {
+    range_layout::write(obj, next, step, remaining)
+}
+
+/// A new range iterator with the given counters.
+unsafe fn range_iter_new(next: i64, step: i64, remaining: i64) -> *mut PyObject {
+    let range = PyObject_CallFunction(std::ptr::addr_of_mut!(PyRange_Type) as *mut PyObject, c"i".as_ptr(), 0);
+    if range.is_null() {
+        return range;
+    }
+    let iter = PyObject_GetIter(range);
+    Py_DECREF(range);
+    if !iter.is_null() {
+        range_iter_write(iter, next, step, remaining);
+    }
+    iter
+}
+
+/// The range iterator layout this build assumes matches the running interpreter.
+pub fn range_iter_layout_ok() -> bool {
+    static OK: OnceCell<bool> = OnceCell::new();
+    *OK.get_or_init(|| unsafe {
+        let range = PyObject_CallFunction(std::ptr::addr_of_mut!(PyRange_Type) as *mut PyObject, c"iii".as_ptr(), 5, 100, 3);
+        if range.is_null() {
+            PyErr_Clear();
+            return false;
+        }
+        let iter = PyObject_GetIter(range);
+        Py_DECREF(range);
+        if iter.is_null() {
+            PyErr_Clear();
+            return false;
+        }
+        let first = PyIter_Next(iter);
+        Py_XDECREF(first);
+        let ok = range_iter_read(iter) == (8, 3, 31);
+        Py_DECREF(iter);
+        ok
+    })
+}

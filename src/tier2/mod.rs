@@ -1,0 +1,125 @@
+//! Tier 2: type-specialized machine code for hot loops, entered by on-stack replacement.
+//!
+//! Tier-1 code counts a loop's back-edges; every `OSR_INTERVAL` of them it asks `osr_entry`
+//! for tier-2 code for that loop, specialized on the types the frame holds right then
+//! (arguments, locals, the loop's iterator). Tier-2 code keeps numbers unboxed (floats and
+//! numpy float64 scalars as doubles, ints as int64) in a spill area on the machine stack,
+//! and compiles the loop by basic-block versioning: a block is compiled once per abstract
+//! state reaching it, so a loop whose types settle after one iteration gets a peeled first
+//! iteration instead of a type merge.
+//!
+//! Everything it cannot prove exact is an exit: the exit map boxes every live unboxed value
+//! into the frame, in CPython's types and with the identity of the objects the interpreter
+//! would hold, and jumps into tier-1 code at that instruction. The frame is again the single
+//! source of truth, and tier 1 (or the interpreter) finishes the instruction as CPython does.
+
+mod compile;
+pub mod exits;
+pub mod numpy;
+pub mod state;
+
+use crate::cpython::{self, InterpreterFrame};
+use crate::stats::STATS;
+use pyo3::prelude::*;
+use pyo3_ffi::PyThreadState;
+use state::EntryKey;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+/// Tier 1 asks for tier-2 code every this many back-edges (a power of two).
+pub const OSR_INTERVAL: u64 = 1024;
+/// Variants kept per loop header; past that the loop stays in tier 1.
+pub const MAX_VARIANTS: usize = 4;
+/// Guard exits after which a variant is abandoned (no exit storm).
+pub const MAX_GUARD_EXITS: u32 = 64;
+
+/// A compiled loop variant.
+pub struct LoopCode {
+    pub header: usize,
+    pub key: EntryKey,
+    pub block: crate::codemem::CodeBlock,
+    /// Global names the code resolved at compile time, and the objects they must still be.
+    pub assumptions: Vec<(Py<PyAny>, usize)>,
+    pub uses_numpy: bool,
+    pub guard_exits: Box<AtomicU32>,
+    pub exit_maps: Vec<Box<exits::ExitMap>>,
+    pub entry_map: Box<exits::EntryMap>,
+    pub compile_ns: u64,
+}
+
+impl LoopCode {
+    pub fn disabled(&self) -> bool {
+        self.guard_exits.load(Relaxed) >= MAX_GUARD_EXITS
+    }
+}
+
+/// Per-code-object tier-2 state.
+#[derive(Default)]
+pub struct Tier2State {
+    pub loops: Vec<Box<LoopCode>>,
+    /// Headers whose compilation failed, with the reason (not retried for the same key).
+    pub failures: Vec<(usize, EntryKey, String)>,
+}
+
+/// Called by tier-1 code at a back-edge to `header` (code units) with the frame's stack at
+/// `depth`: the address of tier-2 code to jump to, or 0 to stay in tier 1.
+pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame, header: u64, depth: u64) -> usize {
+    if !ENABLED.load(Relaxed) {
+        return 0;
+    }
+    let py = Python::assume_attached();
+    let code = cpython::frame_code(frame);
+    let state = crate::codestate::get(code);
+    if state.is_null() {
+        return 0;
+    }
+    let state = &mut *state;
+    let Some(tier1) = state.compiled.as_deref() else { return 0 };
+    let header = header as usize;
+    let Some(key) = state::observe(py, frame, code, depth as u32) else { return 0 };
+    let tier2 = state.tier2.get_or_insert_with(Default::default);
+    let found = tier2.loops.iter().find(|l| l.header == header && l.key == key);
+    let code_ref = match found {
+        Some(existing) => existing,
+        None => {
+            if tier2.loops.iter().filter(|l| l.header == header).count() >= MAX_VARIANTS
+                || tier2.failures.iter().any(|(h, k, _)| *h == header && *k == key)
+            {
+                return 0;
+            }
+            match compile::compile_loop(py, frame, code, tier1, header, depth as u32, key.clone()) {
+                Ok(compiled) => {
+                    STATS.compiled_tier2.incr();
+                    STATS.compile_ns.add(compiled.compile_ns);
+                    tier2.loops.push(Box::new(compiled));
+                    tier2.loops.last().unwrap()
+                }
+                Err(why) => {
+                    STATS.compile_failures.incr();
+                    tier2.failures.push((header, key, why));
+                    return 0;
+                }
+            }
+        }
+    };
+    if code_ref.disabled() || !assumptions_hold(py, frame, code_ref) {
+        return 0;
+    }
+    if code_ref.uses_numpy {
+        match numpy::get(py) {
+            Some(np) if np.errstate_is_default(py) => {}
+            _ => return 0,
+        }
+    }
+    STATS.tier2_entries.incr();
+    code_ref.block.start() as usize
+}
+
+/// The globals the code resolved still resolve to the same objects.
+unsafe fn assumptions_hold(py: Python<'_>, frame: *mut InterpreterFrame, code: &LoopCode) -> bool {
+    code.assumptions.iter().all(|(name, expected)| {
+        state::lookup_global(py, frame, name.bind(py).as_ptr()) == *expected
+    })
+}
+
+/// Tier 2 on or off (an option; on by default).
+pub static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);

@@ -1,0 +1,194 @@
+//! Tier 2's view of values: the types observed in the frame at loop entry (the variant key)
+//! and the abstract state the compiler tracks through the loop.
+
+use super::numpy;
+use crate::cpython::{self, InterpreterFrame};
+use pyo3::prelude::*;
+use pyo3_ffi::*;
+
+/// The type of a frame value at loop entry, as far as tier 2 cares.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum EntryTy {
+    Null,
+    /// An exact, finite Python float.
+    Float,
+    /// An exact, finite numpy.float64.
+    NpF64,
+    /// An exact Python int that fits in 64 bits.
+    Int,
+    /// A float64 ndarray (native byte order, aligned) with `ndim` dimensions.
+    Array { ndim: u8, writeable: bool },
+    /// An exact list.
+    List,
+    /// An exact range iterator.
+    RangeIter,
+    /// Anything else (kept boxed, never operated on by tier 2).
+    Other,
+}
+
+/// The variant key: the entry type of every local, then of every stack value.
+pub type EntryKey = Vec<EntryTy>;
+
+/// Classify the frame's locals and its `depth` stack values.
+pub unsafe fn observe(py: Python<'_>, frame: *mut InterpreterFrame, code: *mut PyObject, depth: u32) -> Option<EntryKey> {
+    let nlocalsplus = *cpython::field::<i32>(code.cast(), cpython::CODE_CO_NLOCALSPLUS) as u32;
+    let slots = cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_LOCALSPLUS);
+    let np = numpy::get(py);
+    let mut key = Vec::with_capacity((nlocalsplus + depth) as usize);
+    for i in 0..nlocalsplus + depth {
+        key.push(classify(*slots.add(i as usize), np));
+    }
+    Some(key)
+}
+
+unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
+    if obj.is_null() {
+        return EntryTy::Null;
+    }
+    let ty = Py_TYPE(obj);
+    if ty == std::ptr::addr_of_mut!(PyFloat_Type) {
+        return if PyFloat_AS_DOUBLE(obj).is_finite() { EntryTy::Float } else { EntryTy::Other };
+    }
+    if ty == std::ptr::addr_of_mut!(PyLong_Type) {
+        let mut overflow = 0;
+        PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+        if !PyErr_Occurred().is_null() {
+            PyErr_Clear();
+            return EntryTy::Other;
+        }
+        return if overflow == 0 { EntryTy::Int } else { EntryTy::Other };
+    }
+    if ty == std::ptr::addr_of_mut!(PyList_Type) {
+        return EntryTy::List;
+    }
+    if ty == std::ptr::addr_of_mut!(PyRangeIter_Type) && super::exits::range_iter_layout_ok() {
+        return EntryTy::RangeIter;
+    }
+    if let Some(np) = np {
+        if ty as usize == np.float64 {
+            let value = *((obj as usize + numpy::SCALAR_VALUE) as *const f64);
+            return if value.is_finite() { EntryTy::NpF64 } else { EntryTy::Other };
+        }
+        if ty as usize == np.ndarray {
+            let base = obj as usize;
+            let nd = *((base + numpy::ARRAY_ND as usize) as *const i32);
+            let descr = *((base + numpy::ARRAY_DESCR as usize) as *const usize);
+            let flags = *((base + numpy::ARRAY_FLAGS as usize) as *const i32);
+            let type_num = *((descr + numpy::DESCR_TYPE_NUM) as *const i32);
+            let byteorder = *((descr + numpy::DESCR_BYTEORDER) as *const u8);
+            let native = matches!(byteorder, b'=' | b'|') || (cfg!(target_endian = "little") && byteorder == b'<');
+            if type_num == numpy::NPY_DOUBLE && native && flags & numpy::NPY_ARRAY_ALIGNED != 0 && (1..=3).contains(&nd) {
+                return EntryTy::Array { ndim: nd as u8, writeable: flags & numpy::NPY_ARRAY_WRITEABLE != 0 };
+            }
+        }
+    }
+    EntryTy::Other
+}
+
+/// `name` looked up as LOAD_GLOBAL does (globals, then builtins, both exact dicts); the
+/// object's address, or 0.
+pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name: *mut PyObject) -> usize {
+    let globals = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_F_GLOBALS);
+    let builtins = *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_F_BUILTINS);
+    if PyDict_CheckExact(globals) == 0 || PyDict_CheckExact(builtins) == 0 {
+        return 0;
+    }
+    for dict in [globals, builtins] {
+        let value = PyDict_GetItemWithError(dict, name);
+        if !value.is_null() {
+            return value as usize;
+        }
+        if !PyErr_Occurred().is_null() {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    0
+}
+
+// --- The compiler's abstract state -------------------------------------------------------
+
+/// Which Python type an unboxed double boxes to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum FKind {
+    Float,
+    NpF64,
+}
+
+/// Which Python type an unboxed truth value boxes to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum BKind {
+    Bool,
+    NpBool,
+}
+
+/// Where an unboxed value lives.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Home {
+    /// A spill slot.
+    Spill(u32),
+    /// A compile-time constant (f64 bits or i64).
+    Imm(u64),
+}
+
+/// Which object an unboxed value is, for boxing it back with CPython's identity.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Origin {
+    /// A value computed here: box a new object (as CPython's operation would create).
+    Fresh,
+    /// Unchanged since entry: the frame still holds its object.
+    Entry,
+    /// A constant from co_consts (address).
+    Const(usize),
+    /// The same object as local `k` holds.
+    Local(u32),
+    /// An existing object whose address is in pointer spill `p` (an item read from a list).
+    Ptr(u32),
+}
+
+/// The builtins tier 2 knows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Builtin {
+    Range,
+    Len,
+}
+
+/// A local variable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Local {
+    Null,
+    /// A boxed object the frame holds (arrays, lists, anything else).
+    Obj(EntryTy),
+    F(FKind, Origin),
+    I(Origin),
+}
+
+/// A value on the evaluation stack.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Slot {
+    F(FKind, Home, Origin),
+    I(Home, Origin),
+    B(BKind, Home),
+    /// The object held by local `k`.
+    LocalObj(u32, EntryTy),
+    /// A builtin function (address), resolved under an assumption checked at entry.
+    Builtin(usize, Builtin),
+    Null,
+    /// An object the frame's stack slot has held since entry (owned by the frame).
+    EntryObj,
+    /// A range iterator; `real`: the frame's stack slot holds the object since entry.
+    /// Its counters (next, step, remaining) are in range spills.
+    RangeIter { real: bool },
+    /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
+    Range,
+    /// A pair of ints (an index tuple): values in the two range spills of this position.
+    Tuple2(Origin, Origin),
+    /// A constant object (address) tier 2 does not operate on.
+    ConstObj(usize),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct State {
+    pub locals: Vec<Local>,
+    pub stack: Vec<Slot>,
+}
