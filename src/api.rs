@@ -130,6 +130,10 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         dict.set_item("suspended_for_tracing", crate::hook::suspended())?;
     }
     dict.set_item(
+        "exits",
+        crate::stats::exits_by_reason().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+    )?;
+    dict.set_item(
         "fallbacks_by_opcode",
         crate::stats::fallbacks_by_opcode().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
     )?;
@@ -143,6 +147,7 @@ fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 fn reset_stats() {
     STATS.reset();
     crate::stats::reset_fallbacks();
+    crate::stats::reset_exits();
 }
 
 /// The options in force, as a dict.

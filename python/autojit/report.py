@@ -8,10 +8,15 @@ import sys
 def format_report(counters):
     counters = dict(counters)
     fallbacks = counters.pop("fallbacks_by_opcode", {}) or {}
+    exits = counters.pop("exits", {}) or {}
     width = max(len(name) for name in counters)
     lines = ["autojit report", "-" * 40]
     for name, value in counters.items():
         lines.append(f"{name:<{width}}  {value}")
+    if exits:
+        lines.append("tier-2 exits by reason (most frequent first):")
+        for name, count in sorted(exits.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(f"  {name:<{width - 2}}  {count}")
     if fallbacks:
         lines.append("fallback instructions by opcode (most frequent first):")
         for name, count in sorted(fallbacks.items(), key=lambda item: (-item[1], item[0])):

@@ -66,7 +66,22 @@ pub fn compile_loop(
         .filter(|&p| bc.instrs[p].op == Op::JUMP_BACKWARD && matches!(bc.instrs[p].flow(), Flow::Jump(t) if t == header))
         .max()
         .ok_or("no back-edge to the header")?;
-    let region = header_pos..=back_edge;
+    // Compile the outermost loop around the header, entered at the header: an inner loop's
+    // end then continues in tier 2 instead of returning to tier 1 for every outer iteration.
+    let (mut first, mut last) = (header_pos, back_edge);
+    for (p, instr) in bc.instrs.iter().enumerate() {
+        if instr.op != Op::JUMP_BACKWARD {
+            continue;
+        }
+        if let Flow::Jump(t) = instr.flow() {
+            if let Some(tp) = bc.position(t) {
+                if tp <= first && p >= last {
+                    (first, last) = (tp, p);
+                }
+            }
+        }
+    }
+    let region = first..=last;
     let mut targets = HashSet::new();
     for p in region.clone() {
         if let Flow::Branch(t) | Flow::Jump(t) = bc.instrs[p].flow() {
@@ -733,20 +748,17 @@ impl<'a> Compiler<'a> {
                 if !matches!(a, Slot::F(..)) {
                     return None;
                 }
+                // Both CPython's float_pow and numpy's scalar power call the C library's pow,
+                // even for an exponent of 2: on this machine's glibc pow(x, 2.0) differs from
+                // x * x in the last bit for some x, so the multiply would not be exact.
                 self.load_f(FReg::F0, &a)?;
-                if matches!(b, Slot::I(Home::Imm(2), _)) {
-                    // pow(x, 2.0) equals x * x for every double with this C library.
-                    self.asm.f_mov(FReg::F1, FReg::F0);
-                    self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
-                } else {
-                    self.load_f(FReg::F1, &b)?;
-                    if kind == FKind::Float {
-                        // CPython's float_pow special-cases zero and negative bases.
-                        self.asm.f_load_bits(FReg::F2, 0);
-                        self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
-                    }
-                    self.asm.call_f(pow as usize);
+                self.load_f(FReg::F1, &b)?;
+                if kind == FKind::Float {
+                    // CPython's float_pow special-cases zero and negative bases.
+                    self.asm.f_load_bits(FReg::F2, 0);
+                    self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
                 }
+                self.asm.call_f(pow as usize);
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
                 if kind == FKind::Float {
                     // float_pow reports underflow through errno on some C libraries.
