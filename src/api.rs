@@ -107,6 +107,14 @@ fn resume_if_quiet() -> bool {
     }
 }
 
+/// For measurements: compile hot code (the default) or only count it (the bare hook).
+#[pyfunction]
+fn _set_compile(on: bool) {
+    #[cfg(autojit_supported)]
+    crate::hook::COMPILE.store(on, std::sync::atomic::Ordering::Relaxed);
+    let _ = on;
+}
+
 /// Interpreter shutdown: stop background activity.
 #[pyfunction]
 fn _shutdown() {
@@ -284,6 +292,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats, m)?)?;
     m.add_function(wrap_pyfunction!(resume_if_quiet, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_compile, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(reset_stats, m)?)?;
     m.add_function(wrap_pyfunction!(current_options, m)?)?;

@@ -44,6 +44,8 @@ pub enum FReg {
     F1,
     F2,
     F3,
+    F4,
+    F5,
 }
 
 fn fnum(reg: FReg) -> u8 {
@@ -52,6 +54,8 @@ fn fnum(reg: FReg) -> u8 {
         FReg::F1 => 1,
         FReg::F2 => 2,
         FReg::F3 => 3,
+        FReg::F4 => 4,
+        FReg::F5 => 5,
     }
 }
 
@@ -549,6 +553,30 @@ impl Assembler {
             ; add r11, r10
             ; add r10, r10
             ; cmp r11, r10
+            ; ja =>label
+        );
+    }
+
+    /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
+    /// cleared).
+    pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(src))
+            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
+            ; and r11, r10
+            ; movq Rx(fnum(dst)), r11
+        );
+    }
+
+    /// Jump unless `reg`'s biased exponent lies in `lo..=hi`.
+    pub fn jump_if_f_exponent_outside(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(reg))
+            ; shr r11, 52
+            ; and r11d, 0x7ff
+            ; cmp r11d, lo
+            ; jb =>label
+            ; cmp r11d, hi
             ; ja =>label
         );
     }

@@ -1,0 +1,58 @@
+"""Tier 2 squares without calling pow where that gives the same double as pow (see
+`exact_square` in src/tier2/compile.rs). This checks the claim against the C library's pow
+on a million values across the whole exponent range, through compiled loops."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autojit
+
+
+def squares_array(data, out):
+    for i in range(len(data)):
+        out[i] = data[i] ** 2
+    return out
+
+
+def squares_list(data):
+    total = []
+    acc = 0.0
+    for i in range(len(data)):
+        acc = data[i] ** 2
+        total.append(acc)
+    return total
+
+
+@pytest.fixture
+def values():
+    rng = np.random.default_rng(20261127)
+    exponents = rng.integers(-420, 420, size=1_000_000)
+    signs = rng.choice([-1.0, 1.0], size=exponents.size)
+    return signs * rng.random(exponents.size) * np.exp2(exponents.astype(float))
+
+
+def test_compiled_squares_equal_pow_on_a_million_values(values):
+    expected = np.array([math.pow(float(x), 2.0) for x in values[:200_000]])
+    # numpy's scalar power is the C library's pow too.
+    assert np.array_equal(expected, [np.float64(x) ** 2 for x in values[:200_000]])
+    before = autojit._core.stats()["tier2_entries"]
+    autojit.enable()
+    try:
+        out = squares_array(values, np.empty_like(values))
+    finally:
+        autojit.disable()
+    assert autojit._core.stats()["tier2_entries"] > before, "tier 2 did not run"
+    plain = squares_array(values, np.empty_like(values))
+    assert out.tobytes() == plain.tobytes()
+
+
+def test_python_float_squares_equal_pow(values):
+    data = [float(x) for x in values[:300_000] if abs(x) > 1e-150]
+    autojit.enable()
+    try:
+        got = squares_list(data)
+    finally:
+        autojit.disable()
+    assert got == [math.pow(x, 2.0) for x in data]
