@@ -65,7 +65,9 @@ pub unsafe extern "C" fn eval_frame(
     state.calls = calls_before + 1;
     STATS.calls.incr();
     if let Some(compiled) = state.compiled.as_deref() {
-        return tier1::entry::run(tstate, frame, compiled);
+        if COMPILE.load(Relaxed) {
+            return tier1::entry::run(tstate, frame, compiled);
+        }
     }
     if !state.hot && (calls_before >= THRESHOLD.load(Relaxed) || state.has_loop) {
         if let Some(compiled) = become_hot(state, code) {
@@ -78,11 +80,11 @@ pub unsafe extern "C" fn eval_frame(
 /// The code reached its threshold: compile it (once; a failure is recorded, not retried).
 #[cold]
 unsafe fn become_hot(state: &mut CodeState, code: *mut PyObject) -> Option<&crate::tier1::Compiled> {
-    state.hot = true;
-    STATS.hot_functions.incr();
     if !COMPILE.load(Relaxed) {
         return None;
     }
+    state.hot = true;
+    STATS.hot_functions.incr();
     let counter = std::ptr::addr_of_mut!(state.backedges) as usize;
     match tier1::compile(code, Some(counter)) {
         Ok(compiled) => {

@@ -74,6 +74,10 @@ pub enum IOp {
     Add,
     Sub,
     Mul,
+    /// Bitwise operations never overflow.
+    And,
+    Or,
+    Xor,
 }
 
 /// Comparison conditions (signed for integers, ordered for doubles).
@@ -482,6 +486,9 @@ impl Assembler {
             IOp::Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), Rq(s) ; jo =>overflow),
             IOp::Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), Rq(s) ; jo =>overflow),
             IOp::Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(s) ; jo =>overflow),
+            IOp::And => dynasm!(self.ops ; .arch x64 ; and Rq(d), Rq(s)),
+            IOp::Or => dynasm!(self.ops ; .arch x64 ; or Rq(d), Rq(s)),
+            IOp::Xor => dynasm!(self.ops ; .arch x64 ; xor Rq(d), Rq(s)),
         }
     }
 

@@ -683,6 +683,7 @@ impl<'a> Compiler<'a> {
             Mul,
             Div,
             Pow,
+            Bits(IOp),
         }
         let op = match arg {
             0 | 13 => B::Add,
@@ -690,6 +691,9 @@ impl<'a> Compiler<'a> {
             5 | 18 => B::Mul,
             11 | 24 => B::Div,
             8 | 21 => B::Pow,
+            1 | 14 => B::Bits(IOp::And),
+            7 | 20 => B::Bits(IOp::Or),
+            12 | 25 => B::Bits(IOp::Xor),
             _ => return None,
         };
         let d = Self::depth(state) as usize;
@@ -723,6 +727,7 @@ impl<'a> Compiler<'a> {
                     return Some(Step::Next);
                 }
                 B::Pow => return None,
+                B::Bits(bit_op) => bit_op,
             };
             let exit = self.exit(pos, &pre, true, "int_overflow");
             self.load_i(Reg::R1, ha);
@@ -732,6 +737,9 @@ impl<'a> Compiler<'a> {
             state.stack.truncate(d - 2);
             state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
             return Some(Step::Next);
+        }
+        if matches!(op, B::Bits(_)) {
+            return None; // only ints have bitwise operators
         }
         let kind = if matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..)) {
             FKind::NpF64
