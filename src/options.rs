@@ -43,7 +43,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         name: "loop_threshold",
         kind: Kind::Count,
         default: "200",
-        help: "loop back-edges within one function before it is compiled, even during its first call",
+        help: "back-edges of a loop (rounded up to a power of two) after which tier 2 compiles it for the types seen and switches to it mid-loop; functions with a loop compile to tier 1 on their first call",
         env_aliases: &[],
     },
     OptionSpec {
@@ -51,6 +51,13 @@ pub const OPTIONS: &[OptionSpec] = &[
         kind: Kind::Modules,
         default: "",
         help: "module prefixes never compiled (a prefix covers its submodules)",
+        env_aliases: &[],
+    },
+    OptionSpec {
+        name: "code_limit",
+        kind: Kind::Count,
+        default: "67108864",
+        help: "bytes of executable memory for compiled code (0: no limit); past it new code stays interpreted",
         env_aliases: &[],
     },
     OptionSpec {
@@ -68,6 +75,7 @@ pub struct Options {
     pub threshold: u64,
     pub loop_threshold: u64,
     pub exclude: Vec<String>,
+    pub code_limit: u64,
     pub stats_at_exit: bool,
 }
 
@@ -77,6 +85,7 @@ impl Default for Options {
             threshold: 0,
             loop_threshold: 0,
             exclude: Vec::new(),
+            code_limit: 0,
             stats_at_exit: false,
         };
         for spec in OPTIONS {
@@ -101,6 +110,7 @@ impl Options {
             ("threshold", Value::Count(n)) => self.threshold = n,
             ("loop_threshold", Value::Count(n)) => self.loop_threshold = n,
             ("exclude", Value::Modules(m)) => self.exclude = m,
+            ("code_limit", Value::Count(n)) => self.code_limit = n,
             ("stats_at_exit", Value::Flag(b)) => self.stats_at_exit = b,
             (name, value) => unreachable!("option {name} given {value:?}"),
         }
@@ -112,6 +122,7 @@ impl Options {
         dict.set_item("threshold", self.threshold)?;
         dict.set_item("loop_threshold", self.loop_threshold)?;
         dict.set_item("exclude", self.exclude.clone())?;
+        dict.set_item("code_limit", self.code_limit)?;
         dict.set_item("stats_at_exit", self.stats_at_exit)?;
         Ok(dict)
     }
@@ -246,6 +257,7 @@ pub static LOOP_THRESHOLD: AtomicU64 = AtomicU64::new(200);
 pub fn install(options: Options) {
     THRESHOLD.store(options.threshold, Relaxed);
     LOOP_THRESHOLD.store(options.loop_threshold, Relaxed);
+    crate::codemem::CODE_LIMIT.store(options.code_limit, Relaxed);
     crate::exclusion::set(options.exclude.clone());
     *CURRENT.lock() = Some(options);
 }

@@ -212,3 +212,19 @@ def test_stats_at_exit_report():
     assert out.returncode == 0
     assert "autojit report" in out.stderr
     assert any(line.split()[:1] == ["calls"] and int(line.split()[1]) >= 10 for line in out.stderr.splitlines())
+
+
+def test_code_limit_keeps_new_code_interpreted():
+    out = run_python(
+        """
+        import autojit
+        autojit.enable(threshold=0, code_limit=1)
+        def f(x):
+            return x + 1
+        assert f(1) == 2
+        s = autojit.stats()
+        print(s["compiled"], s["code_limit_refusals"] > 0, autojit.explain(f, format="dict")["compiled"])
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True", "False"]

@@ -134,14 +134,14 @@ fn emit_backward_edge(jit: &mut Jit, target: crate::backend::Label, depth: u32) 
     jit.asm.jump(target);
 }
 
-/// JUMP_BACKWARD's back-edge, with on-stack replacement: every `OSR_INTERVAL` back-edges
+/// JUMP_BACKWARD's back-edge, with on-stack replacement: every `loop_threshold` back-edges
 /// ask tier 2 for code for the loop whose header starts at `header` (the frame holds the
 /// whole state here), and jump into it if there is some.
 fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usize, depth: u32) {
     if let Some(counter) = jit.backedge_counter {
         jit.asm.increment_u64_at(counter);
         let stay = jit.asm.new_label();
-        jit.asm.jump_if_u64_at_masked(counter, (crate::tier2::OSR_INTERVAL - 1) as i32, stay);
+        jit.asm.jump_if_u64_at_masked(counter, crate::tier2::osr_mask(), stay);
         jit.call(
             crate::tier2::osr_entry as usize,
             &[Arg::Tstate, Arg::Frame, Arg::Imm(header as u64), Arg::Imm(depth as u64)],

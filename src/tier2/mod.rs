@@ -1,6 +1,6 @@
 //! Tier 2: type-specialized machine code for hot loops, entered by on-stack replacement.
 //!
-//! Tier-1 code counts a loop's back-edges; every `OSR_INTERVAL` of them it asks `osr_entry`
+//! Tier-1 code counts a loop's back-edges; every `loop_threshold` of them it asks `osr_entry`
 //! for tier-2 code for that loop, specialized on the types the frame holds right then
 //! (arguments, locals, the loop's iterator). Tier-2 code keeps numbers unboxed (floats and
 //! numpy float64 scalars as doubles, ints as int64) in a spill area on the machine stack,
@@ -25,8 +25,12 @@ use pyo3_ffi::PyThreadState;
 use state::EntryKey;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-/// Tier 1 asks for tier-2 code every this many back-edges (a power of two).
-pub const OSR_INTERVAL: u64 = 1024;
+/// Tier 1 asks for tier-2 code every `loop_threshold` back-edges, rounded up to a power of
+/// two so the check is a mask: this is the mask (fixed into code when tier 1 compiles).
+pub fn osr_mask() -> i32 {
+    let threshold = crate::options::LOOP_THRESHOLD.load(Relaxed).clamp(1, 1 << 30);
+    (threshold.next_power_of_two() - 1) as i32
+}
 /// Variants kept per loop header; past that the loop stays in tier 1.
 pub const MAX_VARIANTS: usize = 4;
 /// Guard exits after which a variant is abandoned (no exit storm).
