@@ -876,6 +876,8 @@ fn gen_delete_deref(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.jump_if_zero(Reg::R0, exit);
     jit.asm.load_imm(Reg::R2, 0);
     jit.asm.store_field(Reg::R1, CELL_REF, Reg::R2);
+    // The old value's destructor may run Python code that looks at this frame's line.
+    jit.set_prev_instr_current();
     jit.asm.decref(Reg::R0);
     Some(())
 }
