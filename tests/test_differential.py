@@ -3322,6 +3322,413 @@ def test_warnings_and_output(fn, args, kwargs, raises):
 
 
 # =============================================================================================
+# Tier-1 coverage: function making, star-calls, set/dict/list displays, deletes, unpacking with
+# a star, imports, super, and-or values; each with its error paths, also inside try/except
+# =============================================================================================
+
+G_DELETABLE = "sentinel"
+
+
+def tc_make_function(x):
+    def plain(a, b=x, *rest, c=2 * x, **kw) -> "ann":
+        return a, b, rest, c, kw
+
+    lam = lambda y=x: y + x  # noqa: E731
+
+    def closure():
+        return x
+
+    return (
+        plain(1), plain(1, 2, 3, c=4, d=5), lam(), lam(10), closure(),
+        plain.__defaults__, plain.__kwdefaults__, plain.__annotations__,
+        len(closure.__closure__), plain.__name__, plain.__qualname__,
+    )
+
+
+def tc_star_calls(args, kwargs):
+    def target(*a, **k):
+        return a, sorted(k.items())
+
+    return target(*args), target(*args, **kwargs), target(**kwargs), target(1, *args, x=1, **kwargs)
+
+
+def tc_star_call_errors(kind):
+    def target(*a, **k):
+        return a, k
+
+    try:
+        if kind == "args":
+            target(*5)
+        elif kind == "kwargs":
+            target(**5)
+        elif kind == "dup":
+            target(x=1, **{"x": 2})
+        elif kind == "dup2":
+            target(**{"y": 1}, **{"y": 2})
+        elif kind == "gen":
+            return target(*(i for i in range(3)))
+        elif kind == "raises":
+            target(*[1], **{"a": 1}, b=1 // 0)
+    except (TypeError, ZeroDivisionError) as e:
+        return type(e).__name__, str(e)
+
+
+def tc_star_call_uncaught(x):
+    return max(*x)
+
+
+def tc_displays(a, b):
+    s = {a, b, 3}
+    s2 = {*a, *b} if not isinstance(a, int) else {a, *[b]}
+    l = [*range(3), *[a, b]]
+    t = (*l, *s2)
+    d = {"k": a, **{"m": b}, **dict(n=3)}
+    return sorted(map(repr, s)), sorted(map(repr, s2)), l, t, d
+
+
+def tc_display_errors(kind):
+    try:
+        if kind == "set-unhashable":
+            return {1, [2]}
+        if kind == "list-star":
+            return [*1]
+        if kind == "set-star":
+            return {*None}
+        if kind == "tuple-star":
+            return (*1.5,)
+        if kind == "dict-star":
+            return {**[1]}
+        if kind == "dict-star-int":
+            return {**1}
+        if kind == "dict-unhashable":
+            return {[1]: 2, "a": 3}
+    except TypeError as e:
+        return str(e)
+
+
+def tc_comprehensions(n):
+    squares = {i * i for i in range(n)}
+    table = {i: str(i) for i in range(n)}
+    pairs = {(i, j): i * j for i in range(n) for j in range(2)}
+    return sorted(squares), table, pairs
+
+
+def tc_comprehension_errors(items):
+    try:
+        return {k: 1 for k in items}
+    except TypeError as e:
+        first = str(e)
+    try:
+        return first, {k for k in items}
+    except TypeError as e:
+        return first, str(e)
+
+
+def tc_const_key_maps(x):
+    small = {"a": x, "b": 2}
+    big = {"a": x, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8}
+    numeric = {1: x, 2: x, 3: x, 4: x, 5: x, 6: x, 7: x}
+    return small, big, numeric, sys.getsizeof(big), sys.getsizeof(numeric), list(big)
+
+
+def tc_big_maps(x):
+    # BUILD_MAP with non-constant keys, more than 5 pairs: CPython presizes it.
+    k = str(x)
+    return sys.getsizeof({k + "1": 1, k + "2": 2, k + "3": 3, k + "4": 4, k + "5": 5, k + "6": 6, k + "7": 7})
+
+
+class Deletable:
+    def __init__(self):
+        self.a = 1
+        self.b = 2
+
+
+def tc_deletes(kind):
+    obj = Deletable()
+    d = {"x": 1, "y": 2}
+    lst = [1, 2, 3, 4]
+    del obj.a
+    del d["x"]
+    del lst[1:3]
+    del lst[0]
+    try:
+        if kind == "attr":
+            del obj.missing
+        elif kind == "key":
+            del d["missing"]
+        elif kind == "index":
+            del lst[10]
+        elif kind == "tuple":
+            t = (1, 2)
+            del t[0]
+        elif kind == "slots":
+            del (1).real
+    except (AttributeError, KeyError, IndexError, TypeError) as e:
+        return type(e).__name__, str(e), vars(obj), d, lst
+    return vars(obj), d, lst
+
+
+def tc_delete_uncaught(d, k):
+    del d[k]
+    return d
+
+
+def tc_delete_global(kind):
+    global G_DELETABLE
+    G_DELETABLE = kind
+    del G_DELETABLE
+    try:
+        del G_DELETABLE
+    except NameError as e:
+        result = (str(e), e.name)
+    G_DELETABLE = "sentinel"
+    return result
+
+
+def tc_delete_deref(x):
+    value = x
+
+    def reader():
+        return value
+
+    first = reader()
+    del value
+    try:
+        reader()
+    except NameError as e:
+        return first, type(e).__name__, str(e)
+
+
+def tc_delete_deref_twice(x):
+    value = x
+
+    def reader():
+        return value
+
+    del value
+    del value  # UnboundLocalError from the interpreter
+    return reader
+
+
+def tc_unpack_ex(seq):
+    a, *b = seq
+    *c, d = seq
+    e, *f, g = seq
+    return a, b, c, d, e, f, g, sys.getsizeof(f)
+
+
+def tc_unpack_ex_errors(seq):
+    try:
+        a, b, *c, d = seq
+        return a, b, c, d
+    except (ValueError, TypeError) as e:
+        return type(e).__name__, str(e)
+
+
+class PointM:
+    __match_args__ = ("x", "y")
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class BadMatchArgs:
+    __match_args__ = ["x"]
+    x = 1
+
+
+def tc_match(subject):
+    match subject:
+        case PointM(0, y):
+            return "on y axis", y
+        case PointM(x=x, y=0):
+            return "on x axis", x
+        case {"kind": "circle", "r": r, **rest}:
+            return "circle", r, rest
+        case [1, *middle, 9]:
+            return "framed", middle
+        case [_, _]:
+            return "pair", len(subject)
+        case int(n) | float(n) if n > 10:
+            return "big", n
+        case str() as s:
+            return "str", s
+        case _:
+            return "other"
+
+
+def tc_match_errors(kind):
+    k = "k"
+    try:
+        if kind == "args-not-tuple":
+            match BadMatchArgs():
+                case BadMatchArgs(v):
+                    return v
+        elif kind == "too-many":
+            match PointM(1, 2):
+                case PointM(a, b, c):
+                    return a
+        elif kind == "dup-key":
+            match {"k": 1}:
+                case {PointM.__name__: 1, PointM.__name__: 2}:
+                    return 0
+        elif kind == "dup-attr":
+            match PointM(1, 2):
+                case PointM(a, x=b):
+                    return a, b
+        elif kind == "not-a-class":
+            match 1:
+                case k():
+                    return 0
+    except (TypeError, ValueError) as e:
+        return type(e).__name__, str(e)
+    return "no match"
+
+
+def tc_imports(name):
+    import math
+    import os.path
+    from collections import OrderedDict, abc
+    from os import path as p
+
+    return math.pi, os.path.join("a", "b"), OrderedDict.__name__, abc.Mapping.__name__, p is os.path, name
+
+
+def tc_import_errors(kind):
+    try:
+        if kind == "missing-module":
+            import autojit_no_such_module  # noqa: F401
+        elif kind == "missing-name":
+            from math import no_such_name  # noqa: F401
+        elif kind == "relative":
+            from . import nothing  # noqa: F401
+    except ImportError as e:
+        return type(e).__name__, str(e), e.name
+    return "imported"
+
+
+class SuperBase:
+    greeting = "base-attr"
+
+    def hello(self, x):
+        return ("base", x)
+
+    @classmethod
+    def make(cls):
+        return cls.__name__
+
+
+class SuperChild(SuperBase):
+    def hello(self, x):
+        return ("child", super().hello(x), super().greeting, super(SuperChild, self).hello(-x))
+
+    @classmethod
+    def make(cls):
+        return "child-" + super().make()
+
+    def missing(self):
+        try:
+            return super().nothing_here
+        except AttributeError as e:
+            return str(e)
+
+
+def tc_super(x):
+    c = SuperChild()
+    return c.hello(x), SuperChild.make(), c.missing()
+
+
+class Truthy:
+    def __init__(self, value, fail=False):
+        self.value = value
+        self.fail = fail
+
+    def __bool__(self):
+        if self.fail:
+            raise ValueError("no truth")
+        return self.value
+
+    def __repr__(self):
+        return f"Truthy({self.value})"
+
+
+def tc_and_or(a, b):
+    return a and b, a or b, (a and b) or a, not (a or b)
+
+
+def tc_and_or_errors(a, b):
+    try:
+        return a and b
+    except ValueError as e:
+        first = str(e)
+    try:
+        return first, (a or b)
+    except ValueError as e:
+        return first, str(e)
+
+
+def tc_with(mgr_kind):
+    class Mgr:
+        def __enter__(self):
+            if mgr_kind == "enter-fails":
+                raise KeyError("enter")
+            return "entered"
+
+        def __exit__(self, *exc):
+            return mgr_kind == "suppress"
+
+    class NoExit:
+        def __enter__(self):
+            return 1
+
+    try:
+        with (NoExit() if mgr_kind == "no-exit" else Mgr()) as v:
+            if mgr_kind == "suppress":
+                raise RuntimeError("suppressed")
+            return v
+    except (KeyError, TypeError, AttributeError) as e:
+        return type(e).__name__, str(e)
+    return "after"
+
+
+TIER1_COVERAGE = [
+    *cases(tc_make_function, (1,), (2.5,)),
+    *cases(tc_star_calls, ((), {}), ((1, 2), {"a": 3}), ([1], {"b": 2})),
+    *cases(tc_star_call_errors, ("args",), ("kwargs",), ("dup",), ("dup2",), ("gen",), ("raises",)),
+    *cases(tc_star_call_uncaught, ([3, 1, 2],), ([],), (5,), raises=ANY),
+    *cases(tc_displays, ("ab", "cd"), (1, 2), ((1, 2), (3,))),
+    *cases(tc_display_errors, ("set-unhashable",), ("list-star",), ("set-star",), ("tuple-star",), ("dict-star",),
+           ("dict-star-int",), ("dict-unhashable",)),
+    *cases(tc_comprehensions, (0,), (4,)),
+    *cases(tc_comprehension_errors, ([1, [2]],), ([[1]],), ([1, 2],)),
+    *cases(tc_const_key_maps, (1,), ("x",)),
+    *cases(tc_big_maps, (1,), ("k",)),
+    *cases(tc_deletes, ("none",), ("attr",), ("key",), ("index",), ("tuple",), ("slots",)),
+    *cases(tc_delete_uncaught, ({"a": 1}, "a"), ({"a": 1}, "b"), ([1], 5), raises=ANY),
+    *cases(tc_delete_global, ("x",)),
+    *cases(tc_delete_deref, (1,)),
+    case(tc_delete_deref_twice, 1, raises=UnboundLocalError),
+    *cases(tc_unpack_ex, ([1, 2, 3, 4],), ((1, 2),), ("abcdef",), (range(5),), ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10],)),
+    *cases(tc_unpack_ex_errors, ([1, 2, 3],), ((1, 2),), ([1],), (5,), (iter([1, 2, 3, 4]),), ({1: 2, 3: 4, 5: 6},)),
+    *cases(tc_match, (PointM(0, 5),), (PointM(3, 0),), ({"kind": "circle", "r": 2, "c": 1},), ([1, 2, 3, 9],),
+           ((1, 2),), (11,), (11.5,), ("s",), (None,), ({"kind": "square"},), ([1, 9],)),
+    *cases(tc_match_errors, ("args-not-tuple",), ("too-many",), ("dup-key",), ("dup-attr",), ("not-a-class",)),
+    *cases(tc_imports, ("x",)),
+    *cases(tc_import_errors, ("missing-module",), ("missing-name",), ("relative",), ("none",)),
+    *cases(tc_super, (1,), (2.5,)),
+    *cases(tc_and_or, (1, 2), (0, 2), ("", []), (Truthy(True), Truthy(False)), (Truthy(False), 0), ([1], None)),
+    *cases(tc_and_or_errors, (Truthy(True, fail=True), 1), (0, Truthy(True, fail=True)), (1, 2)),
+    *cases(tc_with, ("plain",), ("enter-fails",), ("no-exit",), ("suppress",)),
+]
+
+
+@group(TIER1_COVERAGE)
+def test_tier1_coverage(fn, args, kwargs, raises):
+    run(fn, args, kwargs, raises)
+
+
+# =============================================================================================
 # Every function above, once more: all its inputs in one sequence, on one compiled copy, so that
 # code compiled for the first input meets the others (other types, other paths)
 # =============================================================================================
@@ -3329,7 +3736,7 @@ def test_warnings_and_output(fn, args, kwargs, raises):
 ALL_GROUPS = [
     LOADS_STORES, ARITHMETIC, UNARY_ERRORS, COMPARISONS, TRUTHINESS, CONTROL_FLOW, LONG_LOOPS, CALLS, ATTRIBUTES,
     SUBSCRIPTS, BUILDING, UNPACKING, CLOSURES, WITH, EXCEPTIONS, IMPORTS_ASSERTS_GLOBALS, CLASSES, GENERATORS, WALRUS,
-    MATCH, RECURSION_FRAMES, WARNINGS_OUTPUT,
+    MATCH, RECURSION_FRAMES, WARNINGS_OUTPUT, TIER1_COVERAGE,
 ]
 
 

@@ -108,6 +108,20 @@ static const autojit_layout_entry layout[] = {
     OFF(PyThreadState, recursion_limit),
     OFF(_PyCFrame, use_tracing),
 #endif
+    /* PyFunctionObject fields MAKE_FUNCTION sets, the exception args format_kwargs_error reads */
+    OFF(PyFunctionObject, func_defaults),
+    OFF(PyFunctionObject, func_kwdefaults),
+    OFF(PyFunctionObject, func_closure),
+    OFF(PyFunctionObject, func_annotations),
+    OFF(PyBaseExceptionObject, args),
+#if PY_VERSION_HEX >= 0x030C0000
+    OFF(PyFunctionObject, func_version),
+    OFF(PyCodeObject, co_version),
+    {"PyInterpreterState.imports.import_func",
+     (long long)offsetof(PyInterpreterState, imports.import_func)},
+#else
+    OFF(PyInterpreterState, import_func),
+#endif
     OFF(PyInterpreterState, ceval),
     {"PyInterpreterState.ceval.eval_breaker",
      (long long)offsetof(PyInterpreterState, ceval) +

@@ -66,6 +66,14 @@ pub const CFRAME_PREVIOUS: usize = 16;
 pub const INTERP_CEVAL: usize = 96;
 pub const INTERP_EVAL_BREAKER: usize = 100;
 
+// PyFunctionObject (MAKE_FUNCTION), PyBaseExceptionObject, the original __import__
+pub const FUNC_DEFAULTS: usize = 56;
+pub const FUNC_KWDEFAULTS: usize = 64;
+pub const FUNC_CLOSURE: usize = 72;
+pub const FUNC_ANNOTATIONS: usize = 112;
+pub const EXC_ARGS: usize = 24;
+pub const INTERP_IMPORT_FUNC: usize = 1416;
+
 /// Every constant above, by the name the layout shim reports it under.
 pub const CHECKED: &[(&str, i64)] = &[
     ("_PyInterpreterFrame.f_func", FRAME_F_FUNC as i64),
@@ -115,6 +123,12 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("_PyCFrame.use_tracing", CFRAME_USE_TRACING as i64),
     ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
     ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
+    ("PyFunctionObject.func_defaults", FUNC_DEFAULTS as i64),
+    ("PyFunctionObject.func_kwdefaults", FUNC_KWDEFAULTS as i64),
+    ("PyFunctionObject.func_closure", FUNC_CLOSURE as i64),
+    ("PyFunctionObject.func_annotations", FUNC_ANNOTATIONS as i64),
+    ("PyBaseExceptionObject.args", EXC_ARGS as i64),
+    ("PyInterpreterState.import_func", INTERP_IMPORT_FUNC as i64),
 ];
 
 /// Is a trace or profile function active for this thread? On 3.11 both set the C frame's

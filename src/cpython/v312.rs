@@ -84,6 +84,16 @@ pub const MONITORING_TOOL_IDS: usize = 8;
 /// Python/ceval.c, which no header exports).
 pub const PY_EVAL_C_STACK_UNITS: i32 = 2;
 
+// PyFunctionObject (MAKE_FUNCTION), PyBaseExceptionObject, the original __import__
+pub const FUNC_DEFAULTS: usize = 56;
+pub const FUNC_KWDEFAULTS: usize = 64;
+pub const FUNC_CLOSURE: usize = 72;
+pub const FUNC_ANNOTATIONS: usize = 112;
+pub const FUNC_VERSION: usize = 136;
+pub const CODE_CO_VERSION: usize = 92;
+pub const EXC_ARGS: usize = 24;
+pub const INTERP_IMPORT_FUNC: usize = 984;
+
 /// Every constant above, by the name the layout shim reports it under.
 pub const CHECKED: &[(&str, i64)] = &[
     ("_PyInterpreterFrame.f_code", FRAME_F_CODE as i64),
@@ -145,6 +155,14 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PY_MONITORING_TOOL_IDS", MONITORING_TOOL_IDS as i64),
     ("PyInterpreterState.ceval", INTERP_CEVAL as i64),
     ("PyInterpreterState.ceval.eval_breaker", INTERP_EVAL_BREAKER as i64),
+    ("PyFunctionObject.func_defaults", FUNC_DEFAULTS as i64),
+    ("PyFunctionObject.func_kwdefaults", FUNC_KWDEFAULTS as i64),
+    ("PyFunctionObject.func_closure", FUNC_CLOSURE as i64),
+    ("PyFunctionObject.func_annotations", FUNC_ANNOTATIONS as i64),
+    ("PyFunctionObject.func_version", FUNC_VERSION as i64),
+    ("PyCodeObject.co_version", CODE_CO_VERSION as i64),
+    ("PyBaseExceptionObject.args", EXC_ARGS as i64),
+    ("PyInterpreterState.imports.import_func", INTERP_IMPORT_FUNC as i64),
 ];
 
 /// Is any tracing, profiling or monitoring tool active for `code`? On 3.12 `sys.settrace`,

@@ -8,6 +8,13 @@ use crate::cpython::{self, InterpreterFrame};
 use pyo3_ffi::*;
 use std::os::raw::c_int;
 
+mod calls;
+mod containers;
+mod matching;
+pub use calls::*;
+pub use containers::*;
+pub use matching::*;
+
 /// Returned by `for_iter_next` when the iterator is exhausted (no exception set).
 pub const EXHAUSTED: usize = 1;
 
@@ -59,6 +66,11 @@ pub unsafe extern "C" fn contains(item: *mut PyObject, container: *mut PyObject,
         return std::ptr::null_mut();
     }
     PyBool_FromLong(((found != 0) ^ (invert != 0)) as _)
+}
+
+/// Truth of `value` (borrowed): 1, 0, or -1 with an exception set.
+pub unsafe extern "C" fn truth(value: *mut PyObject) -> i64 {
+    PyObject_IsTrue(value) as i64
 }
 
 /// Truth of `value`, consuming it: 1, 0, or -1 with an exception set.
@@ -201,7 +213,7 @@ pub unsafe extern "C" fn load_global(frame: *mut InterpreterFrame, name: *mut Py
 }
 
 /// NameError("name 'x' is not defined") with `.name` set, as `format_exc_check_arg` does.
-unsafe fn raise_name_error(name: *mut PyObject) {
+pub(crate) unsafe fn raise_name_error(name: *mut PyObject) {
     let utf8 = PyUnicode_AsUTF8(name);
     if utf8.is_null() {
         return;

@@ -75,6 +75,35 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         STORE_GLOBAL => gen_store_global(jit, instr),
         LOAD_ASSERTION_ERROR => gen_push_constant(jit, unsafe { pyo3_ffi::PyExc_AssertionError }),
         DELETE_FAST => gen_delete_fast(jit, instr),
+        MAKE_FUNCTION => gen_make_function(jit, instr),
+        CALL_FUNCTION_EX => gen_call_function_ex(jit, instr),
+        BUILD_SET => gen_build_checked(jit, runtime::build_set as usize, instr.arg, 0),
+        BUILD_CONST_KEY_MAP => gen_build_checked(jit, runtime::build_const_key_map as usize, instr.arg, 1),
+        SET_ADD => gen_container_update(jit, instr, runtime::set_add as usize),
+        SET_UPDATE => gen_container_update(jit, instr, runtime::set_update as usize),
+        LIST_EXTEND => gen_container_update(jit, instr, runtime::list_extend as usize),
+        DICT_UPDATE => gen_container_update(jit, instr, runtime::dict_update as usize),
+        DICT_MERGE => gen_dict_merge(jit, instr),
+        MAP_ADD => gen_map_add(jit, instr),
+        LIST_TO_TUPLE => gen_unary(jit, runtime::list_to_tuple as usize),
+        CALL_INTRINSIC_1 => gen_call_intrinsic_1(jit, instr),
+        DELETE_ATTR => gen_delete_attr(jit, instr),
+        DELETE_SUBSCR => gen_delete_subscr(jit),
+        DELETE_GLOBAL => gen_delete_global(jit, instr),
+        DELETE_DEREF => gen_delete_deref(jit, instr),
+        UNPACK_EX => gen_unpack_ex(jit, instr),
+        GET_LEN => gen_push_result(jit, runtime::get_len as usize, &[Arg::Slot(jit.peek(0))]),
+        MATCH_MAPPING => gen_match_flag(jit, 1 << 6),
+        MATCH_SEQUENCE => gen_match_flag(jit, 1 << 5),
+        MATCH_KEYS => gen_push_result(jit, runtime::match_keys as usize, &[Arg::Slot(jit.peek(1)), Arg::Slot(jit.peek(0))]),
+        MATCH_CLASS => gen_match_class(jit, instr),
+        LOAD_BUILD_CLASS => gen_push_result(jit, runtime::load_build_class as usize, &[Arg::Frame]),
+        IMPORT_NAME => gen_import_name(jit, instr),
+        IMPORT_FROM => gen_import_from(jit, instr),
+        LOAD_SUPER_ATTR => gen_load_super_attr(jit, instr),
+        BEFORE_WITH => gen_before_with(jit),
+        JUMP_IF_FALSE_OR_POP => gen_jump_or_pop(jit, instr, false),
+        JUMP_IF_TRUE_OR_POP => gen_jump_or_pop(jit, instr, true),
         _ => None,
     }
 }
@@ -725,5 +754,291 @@ fn gen_delete_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.jump_if_zero(Reg::R0, exit);
     jit.asm.clear_slot(instr.arg);
     jit.asm.decref(Reg::R0);
+    Some(())
+}
+
+fn gen_make_function(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let inputs = 1 + (instr.arg & 0xf).count_ones();
+    let base = jit.stack_slot(jit.depth() - inputs);
+    jit.set_prev_instr_current();
+    jit.call(runtime::make_function as usize, &[Arg::Frame, Arg::SlotAddr(base), Arg::Imm(instr.arg as u64)]);
+    let raise = jit.raise_exit(jit.depth() - inputs);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    // 3.12's PyFunction_New notifies function watchers, which may run Python code.
+    check_tracing(jit, instr.next, jit.depth() - inputs + 1);
+    Some(())
+}
+
+fn gen_call_function_ex(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // Stack: NULL, func, callargs, kwargs if oparg & 1. The result replaces the NULL.
+    let kw = instr.arg & 1;
+    let func = jit.peek(1 + kw);
+    let null_slot = jit.peek(2 + kw);
+    jit.set_prev_instr_current();
+    jit.call(runtime::call_function_ex as usize, &[Arg::SlotAddr(func), Arg::Imm(kw as u64)]);
+    let depth_after = jit.depth() - 2 - kw;
+    let raise = jit.raise_exit(depth_after - 1);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(null_slot, Reg::R0);
+    // The interpreter checks the eval breaker after the call.
+    poll_eval_breaker(jit, depth_after);
+    check_tracing(jit, instr.next, depth_after);
+    Some(())
+}
+
+/// A BUILD_* whose helper consumes `n + extra` stack values and may run Python code
+/// (hashing, comparing keys).
+fn gen_build_checked(jit: &mut Jit, helper: usize, n: u32, extra: u32) -> Option<()> {
+    let inputs = n + extra;
+    let base = jit.stack_slot(jit.depth() - inputs);
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::SlotAddr(base), Arg::Imm(n as u64)]);
+    let raise = jit.raise_exit(jit.depth() - inputs);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    check_tracing(jit, jit.instr().next, jit.depth() - inputs + 1);
+    Some(())
+}
+
+/// SET_ADD, SET_UPDATE, LIST_EXTEND, DICT_UPDATE: `helper(container, value)` adds the top
+/// of the stack (consumed) to the container `oparg` places below it; 0 or -1.
+fn gen_container_update(jit: &mut Jit, instr: &Instr, helper: usize) -> Option<()> {
+    let container = jit.peek(instr.arg);
+    let value = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(helper, &[Arg::Slot(container), Arg::Slot(value)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 1);
+    Some(())
+}
+
+fn gen_dict_merge(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // Stack: ..., func, callargs, (oparg - 1 values), dict, update.
+    let func = jit.peek(instr.arg + 2);
+    let dict = jit.peek(instr.arg);
+    let update = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::dict_merge as usize, &[Arg::Slot(func), Arg::Slot(dict), Arg::Slot(update)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 1);
+    Some(())
+}
+
+fn gen_map_add(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let dict = jit.peek(instr.arg + 1);
+    let (key, value) = (jit.peek(1), jit.peek(0));
+    jit.set_prev_instr_current();
+    jit.call(runtime::map_add as usize, &[Arg::Slot(dict), Arg::Slot(key), Arg::Slot(value)]);
+    let raise = jit.raise_exit(jit.depth() - 2);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 2);
+    Some(())
+}
+
+/// CALL_INTRINSIC_1 (3.12): the intrinsics ordinary functions use. The numbers are
+/// `opcode._intrinsic_1_descs` indexes (Include/internal/pycore_intrinsics.h).
+fn gen_call_intrinsic_1(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    const INTRINSIC_UNARY_POSITIVE: u32 = 5;
+    const INTRINSIC_LIST_TO_TUPLE: u32 = 6;
+    match instr.arg {
+        INTRINSIC_UNARY_POSITIVE => gen_unary(jit, runtime::unary_positive as usize),
+        INTRINSIC_LIST_TO_TUPLE => gen_unary(jit, runtime::list_to_tuple as usize),
+        _ => None,
+    }
+}
+
+fn gen_delete_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    let owner = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::delete_attr as usize, &[Arg::Slot(owner), Arg::Imm(name as u64)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    jit.asm.load_slot(Reg::R0, owner);
+    jit.asm.decref(Reg::R0);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 1);
+    Some(())
+}
+
+fn gen_delete_subscr(jit: &mut Jit) -> Option<()> {
+    let (container, sub) = (jit.peek(1), jit.peek(0));
+    jit.set_prev_instr_current();
+    jit.call(runtime::delete_subscr as usize, &[Arg::Slot(container), Arg::Slot(sub)]);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    for slot in [container, sub] {
+        jit.asm.load_slot(Reg::R0, slot);
+        jit.asm.decref(Reg::R0);
+    }
+    let raise = jit.raise_exit(jit.depth() - 2);
+    jit.asm.jump_if_negative_i32(Reg::S0, raise);
+    check_tracing(jit, jit.instr().next, jit.depth() - 2);
+    Some(())
+}
+
+fn gen_delete_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    jit.set_prev_instr_current();
+    jit.call(runtime::delete_global as usize, &[Arg::Frame, Arg::Imm(name as u64)]);
+    let raise = jit.raise_exit(jit.depth());
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth());
+    Some(())
+}
+
+fn gen_delete_deref(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // An empty cell: the interpreter raises NameError/UnboundLocalError with its message.
+    let exit = jit.side_exit();
+    jit.asm.load_slot(Reg::R1, instr.arg);
+    jit.asm.load_field(Reg::R0, Reg::R1, CELL_REF);
+    jit.asm.jump_if_zero(Reg::R0, exit);
+    jit.asm.load_imm(Reg::R2, 0);
+    jit.asm.store_field(Reg::R1, CELL_REF, Reg::R2);
+    // The old value's destructor may run Python code that looks at this frame's line.
+    jit.set_prev_instr_current();
+    jit.asm.decref(Reg::R0);
+    Some(())
+}
+
+fn gen_unpack_ex(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let exit = jit.side_exit();
+    let raise = jit.raise_exit(jit.depth() - 1);
+    let slot = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::unpack_ex as usize, &[Arg::SlotAddr(slot), Arg::Imm(instr.arg as u64)]);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+    Some(())
+}
+
+/// `helper(args...)` returns a new value to push (null: an exception, inputs untouched).
+fn gen_push_result(jit: &mut Jit, helper: usize, args: &[Arg]) -> Option<()> {
+    jit.set_prev_instr_current();
+    jit.call(helper, args);
+    let raise = jit.raise_exit(jit.depth());
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    check_tracing(jit, jit.instr().next, jit.depth() + 1);
+    Some(())
+}
+
+fn gen_match_flag(jit: &mut Jit, flag: u64) -> Option<()> {
+    jit.call(runtime::match_type_flag as usize, &[Arg::Slot(jit.peek(0)), Arg::Imm(flag)]);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_match_class(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // Stack: subject, type, names; the result (attributes or None) replaces them.
+    let base = jit.peek(2);
+    jit.set_prev_instr_current();
+    jit.call(runtime::match_class as usize, &[Arg::SlotAddr(base), Arg::Imm(instr.arg as u64)]);
+    let raise = jit.raise_exit(jit.depth() - 3);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    check_tracing(jit, instr.next, jit.depth() - 2);
+    Some(())
+}
+
+fn gen_import_name(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    // Stack: level, fromlist; the module replaces them.
+    let base = jit.peek(1);
+    jit.set_prev_instr_current();
+    jit.call(
+        runtime::import_name as usize,
+        &[Arg::Tstate, Arg::Frame, Arg::Imm(name as u64), Arg::SlotAddr(base)],
+    );
+    let raise = jit.raise_exit(jit.depth() - 2);
+    jit.asm.jump_if_zero(Reg::R0, raise);
+    jit.asm.store_slot(base, Reg::R0);
+    check_tracing(jit, instr.next, jit.depth() - 1);
+    Some(())
+}
+
+fn gen_import_from(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get(instr.arg as usize)?;
+    let exit = jit.side_exit();
+    jit.call(runtime::import_from as usize, &[Arg::Slot(jit.peek(0)), Arg::Imm(name as u64)]);
+    jit.asm.jump_if_equal_imm(Reg::R0, runtime::IMPORT_FROM_EXIT as u64, exit);
+    let top = jit.stack_slot(jit.depth());
+    jit.asm.store_slot(top, Reg::R0);
+    Some(())
+}
+
+fn gen_load_super_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    let name = *jit.names.get((instr.arg >> 2) as usize)?;
+    // Stack: global super, class, self; replaced by [NULL,] attribute.
+    let base = jit.peek(2);
+    jit.set_prev_instr_current();
+    jit.call(
+        runtime::load_super_attr as usize,
+        &[Arg::SlotAddr(base), Arg::Imm(name as u64), Arg::Imm(instr.arg as u64)],
+    );
+    let raise = jit.raise_exit(jit.depth() - 3);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, instr.next, jit.depth() - 2 + (instr.arg & 1));
+    Some(())
+}
+
+fn gen_before_with(jit: &mut Jit) -> Option<()> {
+    let slot = jit.peek(0);
+    jit.set_prev_instr_current();
+    jit.call(runtime::before_with as usize, &[Arg::SlotAddr(slot)]);
+    let raise = jit.raise_exit(jit.depth() - 1);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    check_tracing(jit, jit.instr().next, jit.depth() + 1);
+    Some(())
+}
+
+/// 3.11's JUMP_IF_FALSE_OR_POP (`jump_when` false) and JUMP_IF_TRUE_OR_POP: jump keeping
+/// the value when its truth is `jump_when`, otherwise pop it and fall through.
+fn gen_jump_or_pop(jit: &mut Jit, instr: &Instr, jump_when: bool) -> Option<()> {
+    let crate::bytecode::Flow::Branch(target_start) = instr.flow() else { return None };
+    if is_backward(instr) {
+        return None;
+    }
+    let target = jit.label_at(target_start)?;
+    let depth = jit.depth();
+    let slot = jit.peek(0);
+    let (py_true, py_false) = unsafe { (pyo3_ffi::Py_True() as u64, pyo3_ffi::Py_False() as u64) };
+    let (jump_value, pop_value) = if jump_when { (py_true, py_false) } else { (py_false, py_true) };
+    let general = jit.asm.new_label();
+    let pop = jit.asm.new_label();
+    let done = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.jump_if_equal_imm(Reg::R0, jump_value, target);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, pop_value, general);
+    // True or False, never deallocated.
+    jit.asm.decref(Reg::R0);
+    jit.asm.jump(done);
+    // Any other object: its truth, which may call __bool__ or __len__ and may raise (the
+    // value stays on the stack).
+    jit.asm.bind(general);
+    jit.set_prev_instr_current();
+    jit.call(runtime::truth as usize, &[Arg::Reg(Reg::R0)]);
+    let raise = jit.raise_exit(depth);
+    jit.asm.jump_if_negative_i32(Reg::R0, raise);
+    let jump = jit.asm.new_label();
+    if jump_when {
+        jit.asm.jump_if_nonzero_i32(Reg::R0, jump);
+    } else {
+        jit.asm.jump_if_nonzero_i32(Reg::R0, pop);
+        jit.asm.jump(jump);
+    }
+    jit.asm.bind(pop);
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.decref(Reg::R0);
+    check_tracing(jit, instr.next, depth - 1);
+    jit.asm.jump(done);
+    jit.asm.bind(jump);
+    check_tracing(jit, target_start, depth);
+    jit.asm.jump(target);
+    jit.asm.bind(done);
     Some(())
 }
