@@ -342,6 +342,8 @@ pub unsafe extern "C" fn tracing_active_for(tstate: *mut PyThreadState, code: *m
 /// form but the bare re-raise. Consumes both; always returns -1 with the exception set.
 pub unsafe extern "C" fn raise(exc: *mut PyObject, cause: *mut PyObject) -> i64 {
     let value;
+    // The type raised: the class called, or the instance's class (as do_raise).
+    let kind;
     if PyExceptionClass_Check(exc) != 0 {
         value = PyObject_CallNoArgs(exc);
         if value.is_null() {
@@ -361,9 +363,10 @@ pub unsafe extern "C" fn raise(exc: *mut PyObject, cause: *mut PyObject) -> i64 
             Py_XDECREF(cause);
             return -1;
         }
-        Py_DECREF(exc);
+        kind = exc;
     } else if PyExceptionInstance_Check(exc) != 0 {
         value = exc;
+        kind = Py_NewRef(Py_TYPE(exc) as *mut PyObject);
     } else {
         Py_DECREF(exc);
         Py_XDECREF(cause);
@@ -377,6 +380,7 @@ pub unsafe extern "C" fn raise(exc: *mut PyObject, cause: *mut PyObject) -> i64 
             Py_DECREF(cause);
             if fixed_cause.is_null() {
                 Py_DECREF(value);
+                Py_DECREF(kind);
                 return -1;
             }
         } else if PyExceptionInstance_Check(cause) != 0 {
@@ -387,13 +391,15 @@ pub unsafe extern "C" fn raise(exc: *mut PyObject, cause: *mut PyObject) -> i64 
         } else {
             Py_DECREF(cause);
             Py_DECREF(value);
+            Py_DECREF(kind);
             PyErr_SetString(PyExc_TypeError, c"exception causes must derive from BaseException".as_ptr());
             return -1;
         }
         PyException_SetCause(value, fixed_cause);
     }
-    PyErr_SetObject(Py_TYPE(value) as *mut PyObject, value);
+    PyErr_SetObject(kind, value);
     Py_DECREF(value);
+    Py_DECREF(kind);
     -1
 }
 

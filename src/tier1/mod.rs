@@ -219,6 +219,11 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         jit.asm.bind(label);
         let instr = jit.instr();
         instruction_offsets.insert(instr.start, jit.asm.offset());
+        if !is_pure(instr.op) {
+            // Anything that can release a value can run a destructor, which may look at the
+            // frame's line: keep prev_instr at the running instruction, as the interpreter does.
+            jit.set_prev_instr_current();
+        }
         let compiled = templates::gen_instruction(&mut jit, instr);
         if compiled.is_none() {
             // No template: hand the rest of this call to the interpreter here.
@@ -242,6 +247,17 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     STATS.fallback_instructions.add(fallbacks.len() as u64);
     crate::stats::count_fallbacks(&fallbacks);
     Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets })
+}
+
+/// Instructions that never run Python code or release a reference.
+fn is_pure(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        NOP | RESUME | LOAD_FAST | LOAD_FAST_CHECK | LOAD_CLOSURE | LOAD_CONST | PUSH_NULL | COPY | SWAP
+            | JUMP_FORWARD | LOAD_DEREF | KW_NAMES | PRECALL | LOAD_FAST_AND_CLEAR | LOAD_ASSERTION_ERROR
+            | COPY_FREE_VARS | MAKE_CELL
+    )
 }
 
 /// The items of a tuple, borrowed (the code object keeps them alive).

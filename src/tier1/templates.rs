@@ -153,19 +153,9 @@ fn check_tracing(jit: &mut Jit, resume_at: usize, depth: u32) {
     }
 }
 
-/// The code to run when a backward branch is taken: count the back-edge, poll the eval
-/// breaker (the interpreter does both), then jump.
-fn emit_backward_edge(jit: &mut Jit, target: crate::backend::Label, depth: u32) {
-    if let Some(counter) = jit.backedge_counter {
-        jit.asm.increment_u64_at(counter);
-    }
-    poll_eval_breaker(jit, depth);
-    jit.asm.jump(target);
-}
-
-/// JUMP_BACKWARD's back-edge, with on-stack replacement: every `loop_threshold` back-edges
-/// ask tier 2 for code for the loop whose header starts at `header` (the frame holds the
-/// whole state here), and jump into it if there is some.
+/// A loop's back-edge (JUMP_BACKWARD, or a taken backward branch on 3.11): count it, ask
+/// for tier-2 code every `loop_threshold` back-edges (the frame holds the whole state here)
+/// and jump into it if there is some, poll the eval breaker as the interpreter does, jump.
 fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usize, depth: u32) {
     if let Some(counter) = jit.backedge_counter {
         jit.asm.increment_u64_at(counter);
@@ -389,11 +379,12 @@ fn branch_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> 
     if !is_backward(instr) {
         return Some(target);
     }
+    let crate::bytecode::Flow::Branch(header) = instr.flow() else { return None };
     let edge = jit.asm.new_label();
     let skip = jit.asm.new_label();
     jit.asm.jump(skip);
     jit.asm.bind(edge);
-    emit_backward_edge(jit, target, jit.depth() - 1);
+    emit_loop_back_edge(jit, target, header, jit.depth() - 1);
     jit.asm.bind(skip);
     Some(edge)
 }

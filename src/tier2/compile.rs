@@ -63,17 +63,14 @@ pub fn compile_loop(
     let bc = Bytecode::decode(&bytes);
     let header_pos = bc.position(header).ok_or("header is not an instruction")?;
     let back_edge = (header_pos..bc.instrs.len())
-        .filter(|&p| bc.instrs[p].op == Op::JUMP_BACKWARD && matches!(bc.instrs[p].flow(), Flow::Jump(t) if t == header))
+        .filter(|&p| back_edge_target(&bc.instrs[p]) == Some(header))
         .max()
         .ok_or("no back-edge to the header")?;
     // Compile the outermost loop around the header, entered at the header: an inner loop's
     // end then continues in tier 2 instead of returning to tier 1 for every outer iteration.
     let (mut first, mut last) = (header_pos, back_edge);
     for (p, instr) in bc.instrs.iter().enumerate() {
-        if instr.op != Op::JUMP_BACKWARD {
-            continue;
-        }
-        if let Flow::Jump(t) = instr.flow() {
+        if let Some(t) = back_edge_target(instr) {
             if let Some(tp) = bc.position(t) {
                 if tp <= first && p >= last {
                     (first, last) = (tp, p);
@@ -200,6 +197,22 @@ pub fn compile_loop(
         entry_map,
         compile_ns: started.elapsed().as_nanos() as u64,
     })
+}
+
+/// The loop header a back-edge jumps to: JUMP_BACKWARD, or 3.11's backward conditional
+/// jumps (its `while` loops).
+fn back_edge_target(instr: &crate::bytecode::Instr) -> Option<usize> {
+    match (instr.op, instr.flow()) {
+        (Op::JUMP_BACKWARD, Flow::Jump(t)) => Some(t),
+        (
+            Op::POP_JUMP_BACKWARD_IF_FALSE
+            | Op::POP_JUMP_BACKWARD_IF_TRUE
+            | Op::POP_JUMP_BACKWARD_IF_NONE
+            | Op::POP_JUMP_BACKWARD_IF_NOT_NONE,
+            Flow::Branch(t),
+        ) => Some(t),
+        _ => None,
+    }
 }
 
 unsafe fn tuple_items(tuple: *mut PyObject) -> Vec<*mut PyObject> {
@@ -446,8 +459,12 @@ impl<'a> Compiler<'a> {
                 self.asm.jump(label);
                 Some(Step::Done)
             }
-            Op::POP_JUMP_IF_FALSE | Op::POP_JUMP_FORWARD_IF_FALSE => self.gen_branch(pos, state, false),
-            Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE => self.gen_branch(pos, state, true),
+            Op::POP_JUMP_IF_FALSE | Op::POP_JUMP_FORWARD_IF_FALSE | Op::POP_JUMP_BACKWARD_IF_FALSE => {
+                self.gen_branch(pos, state, false)
+            }
+            Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE | Op::POP_JUMP_BACKWARD_IF_TRUE => {
+                self.gen_branch(pos, state, true)
+            }
             Op::COMPARE_OP if d >= 2 => self.gen_compare(pos, instr.arg, state),
             Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
@@ -618,8 +635,22 @@ impl<'a> Compiler<'a> {
             }
             _ => return None,
         }
+        let backward = target <= self.bc.instrs[pos].index;
+        let pre = state.clone();
         state.stack.pop();
-        let taken = self.version(self.bc.position(target)?, state.clone());
+        let mut taken = self.version(self.bc.position(target)?, state.clone());
+        if backward {
+            // A loop's back-edge: poll the eval breaker on the way, as the interpreter does.
+            let edge = self.asm.new_label();
+            let skip = self.asm.new_label();
+            self.asm.jump(skip);
+            self.asm.bind(edge);
+            let breaker = self.exit(pos, &pre, false, "eval_breaker");
+            self.asm.jump_if_i32_at_nonzero(self.eval_breaker, breaker);
+            self.asm.jump(taken);
+            self.asm.bind(skip);
+            taken = edge;
+        }
         if jump_if {
             self.asm.jump_if_nonzero(Reg::R0, taken);
         } else {
