@@ -14,6 +14,7 @@ fn main() {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
     println!("cargo::rerun-if-changed=src/cpython/layout_shim.c");
+    println!("cargo::rerun-if-changed=include/autojit_layout.h");
     println!("cargo::rerun-if-env-changed=AUTOJIT_PYTHON_INCLUDE");
 
     let config = pyo3_build_config::get();
@@ -34,6 +35,7 @@ fn main() {
     let include = python_include_dir(config.executable());
     cc::Build::new()
         .file("src/cpython/layout_shim.c")
+        .include("include")
         .include(&include)
         .include(format!("{include}/internal"))
         .warnings(false)

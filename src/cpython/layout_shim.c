@@ -18,10 +18,7 @@
 #include "internal/pycore_pystate.h"
 #endif
 
-typedef struct {
-    const char *name;
-    long long value;
-} autojit_layout_entry;
+#include "autojit_layout.h"
 
 #define OFF(type, field) {#type "." #field, (long long)offsetof(type, field)}
 #define SIZE(type) {"sizeof " #type, (long long)sizeof(type)}
