@@ -115,6 +115,14 @@ fn _set_compile(on: bool) {
     let _ = on;
 }
 
+/// For measurements: tier 2 keeps its most used values in registers (the default) or not.
+#[pyfunction]
+fn _set_register_homes(on: bool) {
+    #[cfg(autojit_supported)]
+    crate::tier2::REGISTER_HOMES.store(on, std::sync::atomic::Ordering::Relaxed);
+    let _ = on;
+}
+
 /// Interpreter shutdown: stop background activity.
 #[pyfunction]
 fn _shutdown() {
@@ -293,6 +301,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resume_if_quiet, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_set_compile, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_register_homes, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(reset_stats, m)?)?;
     m.add_function(wrap_pyfunction!(current_options, m)?)?;

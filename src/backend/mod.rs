@@ -11,7 +11,7 @@
 #[cfg(target_arch = "x86_64")]
 pub mod x64;
 #[cfg(target_arch = "x86_64")]
-pub use x64::{Assembler, Cond, FOp, FReg, IOp};
+pub use x64::{i_home_is_callee_saved, Assembler, Cond, FOp, FReg, IOp, F_HOMES, I_HOMES};
 
 #[cfg(target_arch = "aarch64")]
 pub mod arm64;
@@ -27,6 +27,8 @@ pub enum Reg {
     R3,
     S0,
     S1,
+    /// Homes for tier 2's most used integer slots (r15, r8, r9 on x86_64).
+    Home(u8),
 }
 
 /// An argument of a helper call.

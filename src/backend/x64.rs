@@ -34,6 +34,9 @@ fn num(reg: Reg) -> u8 {
         Reg::R3 => RSI,
         Reg::S0 => R13,
         Reg::S1 => R14,
+        Reg::Home(0) => 15,
+        Reg::Home(1) => R8,
+        Reg::Home(_) => R9,
     }
 }
 
@@ -46,6 +49,8 @@ pub enum FReg {
     F3,
     F4,
     F5,
+    /// xmm6..xmm15: homes for tier 2's most used double slots (caller-saved).
+    Home(u8),
 }
 
 fn fnum(reg: FReg) -> u8 {
@@ -56,7 +61,16 @@ fn fnum(reg: FReg) -> u8 {
         FReg::F3 => 3,
         FReg::F4 => 4,
         FReg::F5 => 5,
+        FReg::Home(n) => 6 + n,
     }
+}
+
+/// Number of `FReg::Home` registers and of `Reg::Home` registers.
+pub const F_HOMES: u8 = 10;
+pub const I_HOMES: u8 = 3;
+/// Which integer home registers survive calls (r15 does; r8 and r9 do not).
+pub fn i_home_is_callee_saved(n: u8) -> bool {
+    n == 0
 }
 
 /// Double-precision arithmetic.
@@ -561,6 +575,26 @@ impl Assembler {
             ; add r10, r10
             ; cmp r11, r10
             ; ja =>label
+        );
+    }
+
+    /// Whether the CPU has fused multiply-add (FMA3); decided once per process.
+    pub fn has_fma() -> bool {
+        static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *FMA.get_or_init(|| std::arch::is_x86_feature_detected!("fma"))
+    }
+
+    /// `dst = a * b - dst`, computed exactly then rounded once (FMA3; check `has_fma`).
+    pub fn f_fused_mul_sub(&mut self, dst: FReg, a: FReg, b: FReg) {
+        dynasm!(self.ops ; .arch x64 ; vfmsub231sd Rx(fnum(dst)), Rx(fnum(a)), Rx(fnum(b)));
+    }
+
+    /// `dst = |dst|`.
+    pub fn f_abs(&mut self, dst: FReg) {
+        dynasm!(self.ops ; .arch x64
+            ; movq r11, Rx(fnum(dst))
+            ; btr r11, 63
+            ; movq Rx(fnum(dst)), r11
         );
     }
 

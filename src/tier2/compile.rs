@@ -47,6 +47,36 @@ struct Compiler<'a> {
     eval_breaker: usize,
     /// Set when an exit could not be given a tier-1 address: the compilation is refused.
     broken: bool,
+    /// Position being compiled (for use weights).
+    current: usize,
+    /// Loop nesting weight of each position (10 per level).
+    weights: Vec<u64>,
+    /// Spill slots living in registers.
+    map: SlotMap,
+    /// Weighted uses of each slot as (double, integer), for choosing the map.
+    usage: HashMap<u32, (u64, u64)>,
+}
+
+/// Which spill slots live in which home registers for a whole unit.
+#[derive(Default, Clone)]
+struct SlotMap {
+    floats: HashMap<u32, u8>,
+    ints: HashMap<u32, u8>,
+}
+
+impl SlotMap {
+    /// Give the most used slots registers: slots used only as doubles get xmm homes, slots
+    /// used only as integers get integer homes.
+    fn choose(usage: &HashMap<u32, (u64, u64)>) -> SlotMap {
+        let mut floats: Vec<(u64, u32)> = usage.iter().filter(|(_, u)| u.1 == 0).map(|(s, u)| (u.0, *s)).collect();
+        let mut ints: Vec<(u64, u32)> = usage.iter().filter(|(_, u)| u.0 == 0).map(|(s, u)| (u.1, *s)).collect();
+        floats.sort_by(|a, b| b.cmp(a));
+        ints.sort_by(|a, b| b.cmp(a));
+        SlotMap {
+            floats: floats.iter().take(crate::backend::F_HOMES as usize).enumerate().map(|(i, (_, s))| (*s, i as u8)).collect(),
+            ints: ints.iter().take(crate::backend::I_HOMES as usize).enumerate().map(|(i, (_, s))| (*s, i as u8)).collect(),
+        }
+    }
 }
 
 pub fn compile_loop(
@@ -137,9 +167,75 @@ pub fn compile_loop(
     let entry_map = Box::new(entry_map);
     let guard_exits = Box::new(AtomicU32::new(0));
 
+    // Loop nesting weights: code in an inner loop counts ten times per level.
+    let mut weights = vec![1u64; bc.instrs.len()];
+    for (p, instr) in bc.instrs.iter().enumerate() {
+        if let Some(tp) = back_edge_target(instr).and_then(|t| bc.position(t)) {
+            for w in weights.iter_mut().take(p + 1).skip(tp) {
+                *w = w.saturating_mul(10);
+            }
+        }
+    }
+    // Two passes: the first learns which slots are used most, the second keeps those in
+    // registers.
+    let first_pass = compile_pass(&bc, tier1, layout, region.clone(), targets.clone(), &consts, &names, frame, uses_numpy,
+        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, SlotMap::default())?;
+    let map = if super::REGISTER_HOMES.load(std::sync::atomic::Ordering::Relaxed) {
+        SlotMap::choose(&first_pass.usage)
+    } else {
+        SlotMap::default()
+    };
+    let pass = compile_pass(&bc, tier1, layout, region, targets, &consts, &names, frame, uses_numpy,
+        &guard_exits, header_pos, entry_state, &entry_map, &weights, map)?;
+    let _ = py;
+    if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
+        // Debugging aid: the machine code, for `objdump -D -b binary -mi386:x86-64`.
+        let _ = std::fs::write(format!("{dir}/tier2-{header}-{}.bin", std::process::id()), &pass.machine_code);
+    }
+    let block = crate::codemem::CodeBlock::new(&pass.machine_code).ok_or("executable memory refused")?;
+    Ok(LoopCode {
+        header,
+        key,
+        block,
+        assumptions: pass.assumptions,
+        uses_numpy: pass.uses_numpy,
+        // The exit maps point at this boxed counter.
+        guard_exits,
+        exit_maps: pass.exit_maps,
+        entry_map,
+        compile_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+struct Pass {
+    machine_code: Vec<u8>,
+    exit_maps: Vec<Box<ExitMap>>,
+    assumptions: Vec<(Py<PyAny>, usize)>,
+    uses_numpy: bool,
+    usage: HashMap<u32, (u64, u64)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile_pass(
+    bc: &Bytecode,
+    tier1: &Compiled,
+    layout: Layout,
+    region: std::ops::RangeInclusive<usize>,
+    targets: HashSet<usize>,
+    consts: &[*mut PyObject],
+    names: &[*mut PyObject],
+    frame: *mut InterpreterFrame,
+    uses_numpy: bool,
+    guard_exits: &AtomicU32,
+    header_pos: usize,
+    entry_state: State,
+    entry_map: &EntryMap,
+    weights: &[u64],
+    map: SlotMap,
+) -> Result<Pass, String> {
     let mut c = Compiler {
         asm: Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, cpython::ffi::_Py_Dealloc as usize),
-        bc: &bc,
+        bc,
         tier1,
         layout,
         region,
@@ -147,21 +243,25 @@ pub fn compile_loop(
         versions: HashMap::new(),
         work: Vec::new(),
         exits: Vec::new(),
-        consts,
-        names,
+        consts: consts.to_vec(),
+        names: names.to_vec(),
         frame,
         assumptions: Vec::new(),
         uses_numpy,
-        guard_exits: &*guard_exits as *const AtomicU32,
+        guard_exits: guard_exits as *const AtomicU32,
         eval_breaker: crate::hook::eval_breaker_address(),
         broken: false,
+        current: header_pos,
+        weights: weights.to_vec(),
+        map,
+        usage: HashMap::new(),
     };
-    let _ = py;
 
     // Entry from tier 1: make the spill area, unbox, go to the header's version.
     let spill_bytes = 8 * layout.slots() as i32;
     c.asm.reserve_spill(spill_bytes);
-    c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(&*entry_map as *const EntryMap as u64)]);
+    c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(entry_map as *const EntryMap as u64)]);
+    c.reload(true);
     let first = c.version(header_pos, entry_state);
     c.asm.jump(first);
     while let Some((pos, state, label)) = c.work.pop() {
@@ -173,6 +273,7 @@ pub fn compile_loop(
     for (label, map) in std::mem::take(&mut c.exits) {
         let map = Box::new(map);
         c.asm.bind(label);
+        c.flush(true);
         c.asm.call(exits::exit as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(&*map as *const ExitMap as u64)]);
         c.asm.release_spill(spill_bytes);
         c.asm.jump_reg(Reg::R0);
@@ -181,21 +282,12 @@ pub fn compile_loop(
     if c.broken {
         return Err("an exit has no tier-1 instruction to continue at".into());
     }
-    let assumptions = std::mem::take(&mut c.assumptions);
-    let uses_numpy = c.uses_numpy;
-    let machine_code = c.asm.finish()?;
-    let block = crate::codemem::CodeBlock::new(&machine_code).ok_or("executable memory refused")?;
-    Ok(LoopCode {
-        header,
-        key,
-        block,
-        assumptions,
-        uses_numpy,
-        // The exit maps point at this boxed counter.
-        guard_exits,
+    Ok(Pass {
+        assumptions: std::mem::take(&mut c.assumptions),
+        uses_numpy: c.uses_numpy,
+        usage: std::mem::take(&mut c.usage),
+        machine_code: c.asm.finish()?,
         exit_maps,
-        entry_map,
-        compile_ns: started.elapsed().as_nanos() as u64,
     })
 }
 
@@ -296,6 +388,7 @@ impl<'a> Compiler<'a> {
         loop {
             let instr = &self.bc.instrs[pos];
             let before = state.clone();
+            self.current = pos;
             match self.gen(pos, &mut state) {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
@@ -321,11 +414,80 @@ impl<'a> Compiler<'a> {
         state.stack.len() as u32
     }
 
+    // --- spill slots, some of them living in registers -------------------------------------
+
+    fn note_use(&mut self, slot: u32, float: bool) {
+        let weight = self.weights.get(self.current).copied().unwrap_or(1);
+        let entry = self.usage.entry(slot).or_insert((0, 0));
+        if float {
+            entry.0 += weight;
+        } else {
+            entry.1 += weight;
+        }
+    }
+
+    fn sl_i(&mut self, dst: Reg, slot: u32) {
+        self.note_use(slot, false);
+        match self.map.ints.get(&slot) {
+            Some(&n) => self.asm.mov(dst, Reg::Home(n)),
+            None => self.asm.load_spill(dst, slot),
+        }
+    }
+
+    fn ss_i(&mut self, slot: u32, src: Reg) {
+        self.note_use(slot, false);
+        match self.map.ints.get(&slot) {
+            Some(&n) => self.asm.mov(Reg::Home(n), src),
+            None => self.asm.store_spill(slot, src),
+        }
+    }
+
+    fn sl_f(&mut self, dst: FReg, slot: u32) {
+        self.note_use(slot, true);
+        match self.map.floats.get(&slot) {
+            Some(&n) => self.asm.f_mov(dst, FReg::Home(n)),
+            None => self.asm.load_spill_f(dst, slot),
+        }
+    }
+
+    fn ss_f(&mut self, slot: u32, src: FReg) {
+        self.note_use(slot, true);
+        match self.map.floats.get(&slot) {
+            Some(&n) => self.asm.f_mov(FReg::Home(n), src),
+            None => self.asm.store_spill_f(slot, src),
+        }
+    }
+
+    /// Write register-resident slots back to memory (before anything reads the spill area,
+    /// or calls that clobber them); `all`: callee-saved homes too.
+    fn flush(&mut self, all: bool) {
+        for (&slot, &n) in &self.map.floats.clone() {
+            self.asm.store_spill_f(slot, FReg::Home(n));
+        }
+        for (&slot, &n) in &self.map.ints.clone() {
+            if all || !crate::backend::i_home_is_callee_saved(n) {
+                self.asm.store_spill(slot, Reg::Home(n));
+            }
+        }
+    }
+
+    /// Reload register-resident slots after a call (`all`: after the entry helper).
+    fn reload(&mut self, all: bool) {
+        for (&slot, &n) in &self.map.floats.clone() {
+            self.asm.load_spill_f(FReg::Home(n), slot);
+        }
+        for (&slot, &n) in &self.map.ints.clone() {
+            if all || !crate::backend::i_home_is_callee_saved(n) {
+                self.asm.load_spill(Reg::Home(n), slot);
+            }
+        }
+    }
+
     // --- loading operands ----------------------------------------------------------------
 
     fn load_i(&mut self, dst: Reg, home: Home) {
         match home {
-            Home::Spill(s) => self.asm.load_spill(dst, s),
+            Home::Spill(s) => self.sl_i(dst, s),
             Home::Imm(v) => self.asm.load_imm(dst, v),
         }
     }
@@ -333,7 +495,7 @@ impl<'a> Compiler<'a> {
     /// An operand as a double in `dst` (ints converted as CPython converts them).
     fn load_f(&mut self, dst: FReg, slot: &Slot) -> Option<()> {
         match *slot {
-            Slot::F(_, Home::Spill(s), _) => self.asm.load_spill_f(dst, s),
+            Slot::F(_, Home::Spill(s), _) => self.sl_f(dst, s),
             Slot::F(_, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
             Slot::I(home, _) => {
                 self.load_i(Reg::R0, home);
@@ -408,13 +570,20 @@ impl<'a> Compiler<'a> {
                     _ => {
                         let target = self.layout.local(k);
                         if home != Home::Spill(target) {
-                            self.load_i(Reg::R0, home);
-                            self.asm.store_spill(target, Reg::R0);
+                            // Copy doubles as doubles and ints as ints, so that each slot has
+                            // one kind and may live in a register.
+                            if let Slot::F(..) = value {
+                                self.load_f(FReg::F0, &value)?;
+                                self.ss_f(target, FReg::F0);
+                            } else {
+                                self.load_i(Reg::R0, home);
+                                self.ss_i(target, Reg::R0);
+                            }
                         }
                         let origin = match origin {
                             Origin::Ptr(p) => {
-                                self.asm.load_spill(Reg::R0, p);
-                                self.asm.store_spill(self.layout.local_ptr(k), Reg::R0);
+                                self.sl_i(Reg::R0, p);
+                                self.ss_i(self.layout.local_ptr(k), Reg::R0);
                                 Origin::Ptr(self.layout.local_ptr(k))
                             }
                             other => other,
@@ -475,8 +644,8 @@ impl<'a> Compiler<'a> {
                 let p = d - 2;
                 self.load_i(Reg::R0, ha);
                 self.load_i(Reg::R1, hb);
-                self.asm.store_spill(self.layout.range(p, 0), Reg::R0);
-                self.asm.store_spill(self.layout.range(p, 1), Reg::R1);
+                self.ss_i(self.layout.range(p, 0), Reg::R0);
+                self.ss_i(self.layout.range(p, 1), Reg::R1);
                 state.stack.truncate(p as usize);
                 state.stack.push(Slot::Tuple2(oa, ob));
                 Some(Step::Next)
@@ -539,9 +708,9 @@ impl<'a> Compiler<'a> {
                     let exit = self.exit(pos, &pre, true, "range_step_zero");
                     self.asm.jump_if_zero(Reg::R2, exit);
                 }
-                self.asm.store_spill(self.layout.range(base, 0), Reg::R0);
-                self.asm.store_spill(self.layout.range(base, 1), Reg::R1);
-                self.asm.store_spill(self.layout.range(base, 2), Reg::R2);
+                self.ss_i(self.layout.range(base, 0), Reg::R0);
+                self.ss_i(self.layout.range(base, 1), Reg::R1);
+                self.ss_i(self.layout.range(base, 2), Reg::R2);
                 state.stack.truncate(base as usize);
                 state.stack.push(Slot::Range);
                 Some(Step::Next)
@@ -558,7 +727,7 @@ impl<'a> Compiler<'a> {
                     _ => return None,
                 }
                 let home = self.layout.stack(base);
-                self.asm.store_spill(home, Reg::R0);
+                self.ss_i(home, Reg::R0);
                 state.stack.truncate(base as usize);
                 state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
                 Some(Step::Next)
@@ -575,14 +744,16 @@ impl<'a> Compiler<'a> {
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "range_too_long");
         // range_len(start, stop, step): load from the range spills.
-        self.asm.load_spill(Reg::R1, self.layout.range(p, 0));
-        self.asm.load_spill(Reg::R2, self.layout.range(p, 1));
-        self.asm.load_spill(Reg::R3, self.layout.range(p, 2));
+        self.sl_i(Reg::R1, self.layout.range(p, 0));
+        self.sl_i(Reg::R2, self.layout.range(p, 1));
+        self.sl_i(Reg::R3, self.layout.range(p, 2));
+        self.flush(false);
         self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
+        self.reload(false);
         self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
-        self.asm.load_spill(Reg::R1, self.layout.range(p, 2));
-        self.asm.store_spill(self.layout.range(p, 1), Reg::R1);
-        self.asm.store_spill(self.layout.range(p, 2), Reg::R0);
+        self.sl_i(Reg::R1, self.layout.range(p, 2));
+        self.ss_i(self.layout.range(p, 1), Reg::R1);
+        self.ss_i(self.layout.range(p, 2), Reg::R0);
         state.stack.pop();
         state.stack.push(Slot::RangeIter { real: false });
         Some(Step::Next)
@@ -596,22 +767,24 @@ impl<'a> Compiler<'a> {
         let mut done_state = state.clone();
         done_state.stack.pop();
         let more = self.asm.new_label();
-        self.asm.load_spill(Reg::R0, self.layout.range(p, 2));
+        self.sl_i(Reg::R0, self.layout.range(p, 2));
         self.asm.i_jump_if_imm(Cond::Gt, Reg::R0, 0, more);
         if real {
+            self.flush(false);
             self.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
+            self.reload(false);
         }
         let done = self.version(exhausted_pos, done_state);
         self.asm.jump(done);
         self.asm.bind(more);
-        self.asm.load_spill(Reg::R1, self.layout.range(p, 0));
+        self.sl_i(Reg::R1, self.layout.range(p, 0));
         let home = self.layout.stack(p + 1);
-        self.asm.store_spill(home, Reg::R1);
-        self.asm.load_spill(Reg::R2, self.layout.range(p, 1));
+        self.ss_i(home, Reg::R1);
+        self.sl_i(Reg::R2, self.layout.range(p, 1));
         self.asm.i_add(Reg::R1, Reg::R2);
-        self.asm.store_spill(self.layout.range(p, 0), Reg::R1);
+        self.ss_i(self.layout.range(p, 0), Reg::R1);
         self.asm.i_add_imm(Reg::R0, -1);
-        self.asm.store_spill(self.layout.range(p, 2), Reg::R0);
+        self.ss_i(self.layout.range(p, 2), Reg::R0);
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
         Some(Step::Next)
     }
@@ -700,7 +873,7 @@ impl<'a> Compiler<'a> {
             }
             _ => return None,
         }
-        self.asm.store_spill(home, Reg::R0);
+        self.ss_i(home, Reg::R0);
         state.stack.truncate(d - 2);
         state.stack.push(Slot::B(if np { BKind::NpBool } else { BKind::Bool }, Home::Spill(home)));
         Some(Step::Next)
@@ -752,7 +925,7 @@ impl<'a> Compiler<'a> {
                     self.asm.f_from_i64(FReg::F0, Reg::R1);
                     self.asm.f_from_i64(FReg::F1, Reg::R2);
                     self.asm.f_arith(FOp::Div, FReg::F0, FReg::F1);
-                    self.asm.store_spill_f(home, FReg::F0);
+                    self.ss_f(home, FReg::F0);
                     state.stack.truncate(d - 2);
                     state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Fresh));
                     return Some(Step::Next);
@@ -764,7 +937,7 @@ impl<'a> Compiler<'a> {
             self.load_i(Reg::R1, ha);
             self.load_i(Reg::R2, hb);
             self.asm.i_arith(iop, Reg::R1, Reg::R2, exit);
-            self.asm.store_spill(home, Reg::R1);
+            self.ss_i(home, Reg::R1);
             state.stack.truncate(d - 2);
             state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
             return Some(Step::Next);
@@ -803,7 +976,9 @@ impl<'a> Compiler<'a> {
                     self.exact_square(done);
                 }
                 self.load_f(FReg::F1, &b)?;
+                self.flush(false);
                 self.asm.call_f(pow as usize);
+                self.reload(false);
                 self.asm.bind(done);
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
                 if kind == FKind::Float {
@@ -827,7 +1002,7 @@ impl<'a> Compiler<'a> {
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
             }
         }
-        self.asm.store_spill_f(home, FReg::F0);
+        self.ss_f(home, FReg::F0);
         state.stack.truncate(d - 2);
         state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
         Some(Step::Next)
@@ -845,33 +1020,39 @@ impl<'a> Compiler<'a> {
     fn exact_square(&mut self, done: Label) {
         let slow = self.asm.new_label();
         self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
-        // p = x*x; split x = hi + lo with hi holding 26 bits.
+        // p = x*x.
         self.asm.f_mov(FReg::F1, FReg::F0);
         self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
-        self.asm.f_load_bits(FReg::F2, 134217729.0f64.to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
-        self.asm.f_mov(FReg::F3, FReg::F2);
-        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F0);
-        self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
-        self.asm.f_mov(FReg::F3, FReg::F0);
-        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
-        // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
-        self.asm.f_mov(FReg::F4, FReg::F2);
-        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
-        self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F1);
-        self.asm.f_mov(FReg::F5, FReg::F2);
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-        self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
-        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
-        self.asm.f_mov(FReg::F5, FReg::F3);
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
-        // |err| < 0.48 ulp(p), compared as squares: ulp(p) = 2^exponent(p) * 2^-52.
-        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F4);
+        if Assembler::has_fma() {
+            // err = x*x - p in one fused operation.
+            self.asm.f_mov(FReg::F4, FReg::F1);
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+        } else {
+            // Dekker: split x = hi + lo with hi holding 26 bits;
+            // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
+            self.asm.f_load_bits(FReg::F2, 134217729.0f64.to_bits());
+            self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
+            self.asm.f_mov(FReg::F3, FReg::F2);
+            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F0);
+            self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
+            self.asm.f_mov(FReg::F3, FReg::F0);
+            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
+            self.asm.f_mov(FReg::F4, FReg::F2);
+            self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
+            self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F1);
+            self.asm.f_mov(FReg::F5, FReg::F2);
+            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+            self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
+            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+            self.asm.f_mov(FReg::F5, FReg::F3);
+            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+        }
+        // |err| < 0.48 ulp(p), with ulp(p) = 2^exponent(p) * 2^-52.
+        self.asm.f_abs(FReg::F4);
         self.asm.f_exponent_power(FReg::F5, FReg::F1);
         self.asm.f_load_bits(FReg::F2, (0.48 * f64::EPSILON).to_bits());
         self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F5);
         self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
         self.asm.f_mov(FReg::F0, FReg::F1);
         self.asm.jump(done);
@@ -925,7 +1106,7 @@ impl<'a> Compiler<'a> {
                 self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
                 // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.asm.store_spill_f(home, FReg::F0);
+                self.ss_f(home, FReg::F0);
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
                 state.stack.push(Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh));
@@ -953,9 +1134,9 @@ impl<'a> Compiler<'a> {
                 self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
                 self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.asm.store_spill_f(home, FReg::F0);
+                self.ss_f(home, FReg::F0);
                 let ptr = self.layout.stack_ptr(p);
-                self.asm.store_spill(ptr, Reg::R1);
+                self.ss_i(ptr, Reg::R1);
                 state.stack.truncate(d - 2);
                 state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr)));
                 Some(Step::Next)

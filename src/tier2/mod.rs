@@ -127,3 +127,6 @@ unsafe fn assumptions_hold(py: Python<'_>, frame: *mut InterpreterFrame, code: &
 
 /// Tier 2 on or off (an option; on by default).
 pub static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Keep the most used spill slots in registers (on by default; off to measure what it buys).
+pub static REGISTER_HOMES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
