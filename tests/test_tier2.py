@@ -22,6 +22,7 @@ Functions must be repeatable (they run twice): state they change lives in their 
 is set up by the function itself.
 """
 
+import signal
 import sys
 
 import numpy as np
@@ -1552,6 +1553,201 @@ def test_eval_breaker_with_another_thread():
         stop.set()
         thread.join()
         sys.setswitchinterval(old)
+
+
+# --- tracing, profiling, monitoring and signals arriving mid-loop -------------------------
+
+
+def traced_mid_loop(data):
+    import sys
+
+    events = []
+
+    def tracer(frame, event, arg):
+        events.append((event, frame.f_code.co_name, frame.f_lineno - frame.f_code.co_firstlineno))
+        return tracer
+
+    total = 0.0
+    for i in range(len(data)):
+        if i == 3000:
+            sys._getframe().f_trace = tracer
+            sys.settrace(tracer)
+        if i == 3010:
+            sys.settrace(None)
+            sys._getframe().f_trace = None
+        total += data[i]
+    return total, events
+
+
+def profiled_mid_loop(data):
+    import sys
+
+    events = []
+
+    def profiler(frame, event, arg):
+        events.append((event, getattr(arg, "__name__", None)))
+
+    total = 0.0
+    for i in range(len(data)):
+        if i == 3000:
+            sys.setprofile(profiler)
+        if i == 3010:
+            sys.setprofile(None)
+        total += data[i] * len(data)
+    return total, events
+
+
+def globally_traced_mid_loop(data):
+    # A global trace function alone gives the running frame no line events.
+    import sys
+
+    events = []
+
+    def tracer(frame, event, arg):
+        events.append((event, frame.f_code.co_name))
+        return tracer
+
+    total = 0.0
+    for i in range(len(data)):
+        if i == 3000:
+            sys.settrace(tracer)
+        if i == 3010:
+            sys.settrace(None)
+        total += data[i]
+    return total, events
+
+
+def monitored_mid_loop(data, local):
+    import sys
+
+    mon = sys.monitoring
+    events = []
+
+    def on_line(code, line):
+        events.append(line - code.co_firstlineno)
+
+    def on_call(code, offset, callable, arg0):
+        events.append(("call", getattr(callable, "__name__", "?")))
+
+    total = 0.0
+    for i in range(len(data)):
+        if i == 3000:
+            mon.use_tool_id(3, "autojit-test")
+            mon.register_callback(3, mon.events.LINE, on_line)
+            mon.register_callback(3, mon.events.CALL, on_call)
+            if local:
+                mon.set_local_events(3, sys._getframe().f_code, mon.events.LINE | mon.events.CALL)
+            else:
+                mon.set_events(3, mon.events.LINE | mon.events.CALL)
+        if i == 3010:
+            if local:
+                mon.set_local_events(3, sys._getframe().f_code, 0)
+            else:
+                mon.set_events(3, 0)
+            mon.free_tool_id(3)
+        total += data[i] * len(data)
+    return total, events
+
+
+@pytest.mark.parametrize("data", [pytest.param(arr(), id="array"), pytest.param(lst(), id="list")])
+@pytest.mark.parametrize("fn", [traced_mid_loop, profiled_mid_loop, globally_traced_mid_loop])
+def test_tracing_starts_mid_loop(fn, data):
+    # Tracing or profiling switched on inside a tier-2 loop: tier 2 must not be re-entered
+    # while it is on (the events, line by line and call by call, are the interpreter's).
+    run(fn, data, rtype=tuple)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in 3.12")
+@pytest.mark.parametrize("local", [False, True], ids=["global-events", "local-events"])
+def test_monitoring_starts_mid_loop(local):
+    run(monitored_mid_loop, arr(), local, rtype=tuple)
+
+
+class Alarm(Exception):
+    pass
+
+
+def _raise_alarm(signum, frame):
+    raise Alarm("SIGALRM")
+
+
+def interrupted_by_alarm(data, seconds, n):
+    # The loop takes several times `seconds` even in tier 2; the alarm's handler raises first.
+    old = signal.signal(signal.SIGALRM, _raise_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    total = 0.0
+    try:
+        for k in range(n):
+            total += data[k & 4095]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    return total
+
+
+def where_the_alarm_lands(data, seconds):
+    # The handler records where the frame was when it ran: inside the loop, in both runs.
+    lines = []
+
+    def handler(signum, frame):
+        lines.append(frame.f_lineno - frame.f_code.co_firstlineno)
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    total = 0.0
+    try:
+        for k in range(4 * 10**6):
+            total += data[k & 4095]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    return lines
+
+
+XFAIL_PENDING_SIGNAL = pytest.mark.xfail(
+    strict=True,
+    reason="a signal pending when a tier-2 loop exits for the eval breaker is not handled: tier "
+    "1's back-edge asks for OSR before it polls the eval breaker, and with OSR at every "
+    "back-edge (loop_threshold 0 or 1, as in check) it re-enters tier 2 at once, one "
+    "iteration per round trip, until the loop ends",
+)
+XFAIL_LOST_EXCEPTION = pytest.mark.xfail(
+    strict=True,
+    reason="osr_entry calls numpy.geterr() (Python code) for loops using numpy; a pending "
+    "signal's handler runs inside that call and the exception it raises (Alarm here, "
+    "KeyboardInterrupt for Ctrl-C) is dropped by errstate_is_default's unwrap_or(false)",
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+@pytest.mark.parametrize(
+    "data, seconds, n",
+    [
+        pytest.param(arr(np.ones(4096)), 0.02, 2 * 10**7, id="array", marks=XFAIL_LOST_EXCEPTION),
+        pytest.param(lst(np.ones(4096)), 0.002, 4 * 10**6, id="list", marks=XFAIL_PENDING_SIGNAL),
+    ],
+)
+def test_signal_interrupts_tier2_loop(data, seconds, n):
+    run(interrupted_by_alarm, data, seconds, n, raises=Alarm)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+@XFAIL_PENDING_SIGNAL
+def test_signal_handled_inside_tier2_loop():
+    run(where_the_alarm_lands, lst(np.ones(4096)), 0.002, rtype=list)
+
+
+def outer_list_inner_range(rows):
+    # The outer loop iterates a list (not compiled by tier 2), the inner one a range.
+    total = 0.0
+    for row in rows:
+        for j in range(len(row)):
+            total += row[j] * j
+    return total
+
+
+def test_outer_list_loop_inner_range_loop():
+    run(outer_list_inner_range, [lst(UNIT[k : k + 100]) for k in range(0, 6000, 100)], rtype=float)
 
 
 # --- references: what tier 2 boxes, borrows and releases ---------------------------------

@@ -18,6 +18,21 @@ extern "C" {
     fn pow(x: f64, y: f64) -> f64;
 }
 
+/// The C library functions CPython's math module calls.
+mod libm {
+    extern "C" {
+        pub fn sqrt(x: f64) -> f64;
+        pub fn exp(x: f64) -> f64;
+        pub fn log(x: f64) -> f64;
+        pub fn sin(x: f64) -> f64;
+        pub fn cos(x: f64) -> f64;
+        pub fn tan(x: f64) -> f64;
+        pub fn atan(x: f64) -> f64;
+        pub fn tanh(x: f64) -> f64;
+        pub fn fabs(x: f64) -> f64;
+    }
+}
+
 /// What compiling one instruction did.
 enum Step {
     /// Continue with the next instruction.
@@ -41,7 +56,7 @@ struct Compiler<'a> {
     consts: Vec<*mut PyObject>,
     names: Vec<*mut PyObject>,
     frame: *mut InterpreterFrame,
-    assumptions: Vec<(Py<PyAny>, usize)>,
+    assumptions: Vec<super::Assumption>,
     uses_numpy: bool,
     guard_exits: *const AtomicU32,
     eval_breaker: usize,
@@ -210,7 +225,7 @@ pub fn compile_loop(
 struct Pass {
     machine_code: Vec<u8>,
     exit_maps: Vec<Box<ExitMap>>,
-    assumptions: Vec<(Py<PyAny>, usize)>,
+    assumptions: Vec<super::Assumption>,
     uses_numpy: bool,
     usage: HashMap<u32, (u64, u64)>,
 }
@@ -610,6 +625,9 @@ impl<'a> Compiler<'a> {
                 Some(Step::Next)
             }
             Op::LOAD_GLOBAL => self.gen_load_global(instr.arg, state),
+            Op::LOAD_ATTR if cpython::VERSION >= (3, 12) => self.gen_math_attr(instr.arg >> 1, instr.arg & 1 == 1, state),
+            Op::LOAD_ATTR => self.gen_math_attr(instr.arg, false, state),
+            Op::LOAD_METHOD => self.gen_math_attr(instr.arg, true, state),
             Op::CALL => self.gen_call(pos, instr.arg, state),
             Op::GET_ITER => self.gen_get_iter(pos, state),
             Op::FOR_ITER => self.gen_for_iter(pos, state),
@@ -659,19 +677,124 @@ impl<'a> Compiler<'a> {
         let py = unsafe { Python::assume_attached() };
         let found = unsafe { lookup_global(py, self.frame, name) };
         let builtins = py.import("builtins").ok()?;
+        let math = py.import("sys").ok()?.getattr("modules").ok()?.get_item("math").ok();
+        // The builtins module's own C functions, not whatever `builtins.len` is rebound to.
+        let genuine = |name: &str| {
+            let value = unsafe { Bound::from_borrowed_ptr(py, found as *mut PyObject) };
+            found != 0
+                && unsafe { PyCFunction_Check(found as *mut PyObject) } != 0
+                && value.getattr("__self__").ok().is_some_and(|s| s.is(&builtins))
+                && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(name)
+        };
         let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
             Builtin::Range
-        } else if found == builtins.getattr("len").ok()?.as_ptr() as usize {
+        } else if genuine("len") {
             Builtin::Len
+        } else if genuine("abs") {
+            Builtin::Abs
+        } else if math.as_ref().is_some_and(|m| m.as_ptr() as usize == found) {
+            Builtin::MathModule
         } else {
             return None;
         };
         let name_obj = unsafe { Bound::from_borrowed_ptr(py, name) }.unbind();
-        self.assumptions.push((name_obj, found));
+        self.assumptions.push(super::Assumption { name: name_obj, module: None, expected: found });
         if arg & 1 == 1 {
             state.stack.push(Slot::Null);
         }
         state.stack.push(Slot::Builtin(found, kind));
+        Some(Step::Next)
+    }
+
+    /// `math.<function>` (LOAD_ATTR, or LOAD_METHOD on 3.11) on the math module.
+    fn gen_math_attr(&mut self, name_index: u32, method_form: bool, state: &mut State) -> Option<Step> {
+        let Slot::Builtin(module, Builtin::MathModule) = *state.stack.last()? else { return None };
+        let name = *self.names.get(name_index as usize)?;
+        let py = unsafe { Python::assume_attached() };
+        let name_obj = unsafe { Bound::from_borrowed_ptr(py, name) };
+        let attr: String = name_obj.extract().ok()?;
+        let (_, which) = MathFn::ALL.iter().find(|(n, _)| *n == attr)?;
+        let module_obj = unsafe { Bound::from_borrowed_ptr(py, module as *mut PyObject) };
+        let value = module_obj.getattr(attr.as_str()).ok()?;
+        // Only the math module's own C function of that name (not a rebound attribute).
+        let genuine = unsafe { PyCFunction_Check(value.as_ptr()) } != 0
+            && value.getattr("__self__").ok().is_some_and(|s| s.is(&module_obj))
+            && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(attr.as_str());
+        if !genuine {
+            return None;
+        }
+        let function = value.as_ptr() as usize;
+        self.assumptions.push(super::Assumption {
+            name: name_obj.unbind(),
+            module: Some(module_obj.unbind()),
+            expected: function,
+        });
+        state.stack.pop();
+        if method_form {
+            // A module attribute is not an unbound method: [NULL, function].
+            state.stack.push(Slot::Null);
+        }
+        state.stack.push(Slot::Builtin(function, Builtin::Math(*which)));
+        Some(Step::Next)
+    }
+
+    /// `abs(x)` and the `math` functions on one number.
+    fn gen_numeric_call(&mut self, pos: usize, which: Builtin, arg: Slot, base: u32, state: &mut State) -> Option<Step> {
+        let pre = state.clone();
+        let home = self.layout.stack(base);
+        match (which, arg) {
+            (Builtin::Abs, Slot::I(h, _)) => {
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.load_i(Reg::R1, h);
+                let done = self.asm.new_label();
+                self.asm.i_jump_if_imm(Cond::Ge, Reg::R1, 0, done);
+                self.asm.load_imm(Reg::R2, 0);
+                self.asm.i_arith(IOp::Sub, Reg::R2, Reg::R1, exit);
+                self.asm.mov(Reg::R1, Reg::R2);
+                self.asm.bind(done);
+                self.ss_i(home, Reg::R1);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+            }
+            (Builtin::Abs, Slot::F(kind, ..)) => {
+                self.load_f(FReg::F0, &arg)?;
+                self.asm.f_abs(FReg::F0);
+                self.ss_f(home, FReg::F0);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
+            }
+            (Builtin::Math(f), Slot::F(..) | Slot::I(..)) => {
+                let exit = self.exit(pos, &pre, true, "math_domain");
+                self.load_f(FReg::F0, &arg)?;
+                // Domains: the C function would give a NaN the interpreter turns into an error.
+                self.asm.f_load_bits(FReg::F1, 0);
+                match f {
+                    MathFn::Sqrt => self.asm.f_jump_if(Cond::Lt, FReg::F0, FReg::F1, exit),
+                    MathFn::Log => self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F1, exit),
+                    _ => {}
+                }
+                let function: unsafe extern "C" fn(f64) -> f64 = match f {
+                    MathFn::Sqrt => libm::sqrt,
+                    MathFn::Exp => libm::exp,
+                    MathFn::Log => libm::log,
+                    MathFn::Sin => libm::sin,
+                    MathFn::Cos => libm::cos,
+                    MathFn::Tan => libm::tan,
+                    MathFn::Atan => libm::atan,
+                    MathFn::Tanh => libm::tanh,
+                    MathFn::Fabs => libm::fabs,
+                };
+                self.flush(false);
+                self.asm.call_f(function as usize);
+                self.reload(false);
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                self.ss_f(home, FReg::F0);
+                state.stack.truncate(base as usize);
+                // math functions return Python floats, whatever number they were given.
+                state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Fresh));
+            }
+            _ => return None,
+        }
         Some(Step::Next)
     }
 
@@ -683,6 +806,9 @@ impl<'a> Compiler<'a> {
         }
         let Slot::Builtin(_, which) = state.stack[base as usize + 1] else { return None };
         let args: Vec<Slot> = state.stack[(base + 2) as usize..].to_vec();
+        if matches!(which, Builtin::Abs | Builtin::Math(_)) && nargs == 1 {
+            return self.gen_numeric_call(pos, which, args[0], base, state);
+        }
         match (which, nargs) {
             (Builtin::Range, 1..=3) => {
                 let homes: Vec<Home> = args

@@ -36,13 +36,22 @@ pub const MAX_VARIANTS: usize = 4;
 /// Guard exits after which a variant is abandoned (no exit storm).
 pub const MAX_GUARD_EXITS: u32 = 64;
 
+/// A name resolved at compile time: `name` looked up as a global, or as an attribute of
+/// `module`, must still be the object at `expected`.
+pub struct Assumption {
+    pub name: Py<PyAny>,
+    pub module: Option<Py<PyAny>>,
+    pub expected: usize,
+}
+
 /// A compiled loop variant.
 pub struct LoopCode {
     pub header: usize,
     pub key: EntryKey,
     pub block: crate::codemem::CodeBlock,
-    /// Global names the code resolved at compile time, and the objects they must still be.
-    pub assumptions: Vec<(Py<PyAny>, usize)>,
+    /// Names the code resolved at compile time and the objects they must still be: a global
+    /// (module None) or an attribute of a module.
+    pub assumptions: Vec<Assumption>,
     pub uses_numpy: bool,
     pub guard_exits: Box<AtomicU32>,
     pub exit_maps: Vec<Box<exits::ExitMap>>,
@@ -120,8 +129,13 @@ pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut Inte
 
 /// The globals the code resolved still resolve to the same objects.
 unsafe fn assumptions_hold(py: Python<'_>, frame: *mut InterpreterFrame, code: &LoopCode) -> bool {
-    code.assumptions.iter().all(|(name, expected)| {
-        state::lookup_global(py, frame, name.bind(py).as_ptr()) == *expected
+    code.assumptions.iter().all(|a| match &a.module {
+        None => state::lookup_global(py, frame, a.name.bind(py).as_ptr()) == a.expected,
+        Some(module) => module
+            .bind(py)
+            .getattr(a.name.bind(py).cast::<pyo3::types::PyString>().ok().map(|s| s.to_string()).unwrap_or_default())
+            .map(|value| value.as_ptr() as usize == a.expected)
+            .unwrap_or(false),
     })
 }
 

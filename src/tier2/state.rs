@@ -151,6 +151,41 @@ pub enum Origin {
 pub enum Builtin {
     Range,
     Len,
+    Abs,
+    /// The `math` module itself.
+    MathModule,
+    /// A function of the `math` module computed by a C library function.
+    Math(MathFn),
+}
+
+/// The `math` functions tier 2 calls directly: each is `math_1` in CPython's mathmodule.c,
+/// which calls the C library function of the same name and raises on a non-finite result
+/// from a finite argument (tier 2 exits instead, so the interpreter raises it).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum MathFn {
+    Sqrt,
+    Exp,
+    Log,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Tanh,
+    Fabs,
+}
+
+impl MathFn {
+    pub const ALL: [(&'static str, MathFn); 9] = [
+        ("sqrt", MathFn::Sqrt),
+        ("exp", MathFn::Exp),
+        ("log", MathFn::Log),
+        ("sin", MathFn::Sin),
+        ("cos", MathFn::Cos),
+        ("tan", MathFn::Tan),
+        ("atan", MathFn::Atan),
+        ("tanh", MathFn::Tanh),
+        ("fabs", MathFn::Fabs),
+    ];
 }
 
 /// A local variable.
