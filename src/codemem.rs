@@ -31,8 +31,16 @@ impl CodeBlock {
         }
         let mut writable = MmapMut::map_anon(mapped).ok()?;
         writable[..code.len()].copy_from_slice(code);
+        // aarch64: the instruction cache is not coherent with data writes; clean the written
+        // lines to the point of unification and invalidate them in the instruction cache.
+        #[cfg(target_arch = "aarch64")]
+        dynasmrt::cache_control::synchronize_icache(&writable[..code.len()]);
         // From here on the memory is read+execute only.
         let map = writable.make_exec().ok()?;
+        // aarch64: an isb, so this thread fetches the new instructions (others synchronize
+        // through the context switch or the lock that publishes the code).
+        #[cfg(target_arch = "aarch64")]
+        dynasmrt::cache_control::prepare_for_execution(&map);
         STATS.code_bytes.add(code.len() as u64);
         STATS.code_bytes_mapped.add(mapped as u64);
         Some(CodeBlock { map, len: code.len() })
@@ -97,11 +105,6 @@ mod tests {
         let block = CodeBlock::new(bytes).unwrap();
         let perms = permissions(block.start() as usize);
         assert!(perms.starts_with("r-x"), "{perms}");
-        #[cfg(target_arch = "aarch64")]
-        unsafe {
-            // qemu forgives a missing flush; real hardware does not.
-            dynasmrt::cache_control::synchronize_icache(std::slice::from_raw_parts(block.start(), block.len()));
-        }
         let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(block.start()) };
         assert_eq!(f(), 42);
     }

@@ -16,7 +16,7 @@ pub use x64::{Assembler, Cond, FOp, FReg, IOp};
 #[cfg(target_arch = "aarch64")]
 pub mod arm64;
 #[cfg(target_arch = "aarch64")]
-pub use arm64::Assembler;
+pub use arm64::{Assembler, Cond, FOp, FReg, IOp};
 
 /// A register by role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
