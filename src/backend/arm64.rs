@@ -858,3 +858,422 @@ impl Assembler {
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(f: impl FnOnce(&mut Assembler)) -> Vec<u8> {
+        let mut a = Assembler::new(72, RefcountModel::Plain, 0x1122334455667788);
+        f(&mut a);
+        a.finish().unwrap()
+    }
+
+    /// Little-endian bytes of instruction words (as binutils' objdump prints them).
+    fn words(w: &[u32]) -> Vec<u8> {
+        w.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    // Expected words below come from GNU as (aarch64-linux-gnu-as), not from dynasm.
+
+    #[test]
+    fn slot_loads_and_stores_address_localsplus() {
+        // ldr x0, [x19, #88] (72 + 8*2)
+        assert_eq!(bytes(|a| a.load_slot(Reg::R0, 2)), words(&[0xf9402e60]));
+        // str x21, [x19, #80]
+        assert_eq!(bytes(|a| a.store_slot(1, Reg::S0)), words(&[0xf9002a75]));
+        // Beyond the scaled 12-bit offset: mov x17, #40072 ; ldr x0, [x19, x17]
+        assert_eq!(bytes(|a| a.load_slot(Reg::R0, 5000)), words(&[0xd2939111, 0xf8716a60]));
+    }
+
+    #[test]
+    fn prologue_saves_frame_record_and_pinned_registers() {
+        // stp x29, x30, [sp, #-48]! ; mov x29, sp ; stp x19, x20, [sp, #16] ;
+        // stp x21, x22, [sp, #32] ; mov x19, x1 ; mov x20, x0
+        assert_eq!(
+            bytes(|a| a.prologue()),
+            words(&[0xa9bd7bfd, 0x910003fd, 0xa90153f3, 0xa9025bf5, 0xaa0103f3, 0xaa0003f4])
+        );
+    }
+
+    #[test]
+    fn incref_models() {
+        // ldr x16, [x0] ; add x16, x16, #1 ; str x16, [x0]
+        assert_eq!(bytes(|a| a.incref(Reg::R0)), words(&[0xf9400010, 0x91000610, 0xf9000010]));
+        // 3.12: ldr w16, [x0] ; add w16, w16, #1 ; cbz w16, skip ; str w16, [x0] ; skip:
+        let mut a = Assembler::new(72, RefcountModel::Immortal, 0);
+        a.incref(Reg::R0);
+        assert_eq!(a.finish().unwrap(), words(&[0xb9400010, 0x11000610, 0x34000050, 0xb9000010]));
+    }
+
+    #[test]
+    fn call_arguments_move_without_clobbering() {
+        // R3 (x3) -> arg0 (x0) and R0 (x0) -> arg1 (x1): x1 must be written first;
+        // then mov x16, #0 ; blr x16.
+        let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R3), Arg::Reg(Reg::R0)]));
+        assert_eq!(code, words(&[0xaa0003e1, 0xaa0303e0, 0xd2800010, 0xd63f0200]));
+        // A swap goes through x16: mov x16, x1 ; mov x1, x0 ; mov x0, x16.
+        let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R0)]));
+        assert_eq!(&code[..12], &words(&[0xaa0103f0, 0xaa0003e1, 0xaa1003e0])[..]);
+    }
+
+    #[test]
+    fn multiply_overflow_compares_high_half_with_sign_of_low_half() {
+        // smulh x16, x1, x2 ; mul x1, x1, x2 ; cmp x16, x1, asr #63 ; b.ne (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.i_arith(IOp::Mul, Reg::R1, Reg::R2, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0x9b427c30, 0x9b027c21, 0xeb81fe1f, 0x54000021]));
+    }
+
+    #[test]
+    fn immediates_take_the_fewest_pieces() {
+        let n = |v: u64| bytes(|a| a.load_imm(Reg::R0, v)).len() / 4;
+        assert_eq!(n(0), 1);
+        assert_eq!(n(0xffff), 1);
+        assert_eq!(n(u64::MAX), 1);
+        assert_eq!(n((-2i64) as u64), 1);
+        assert_eq!(n(0x7fff_0000_1234), 2);
+        assert_eq!(n(0x1122_3344_5566_7788), 4);
+    }
+
+    #[test]
+    fn spill_offsets_and_sizes() {
+        // ldr d3, [sp, #16]
+        assert_eq!(bytes(|a| a.load_spill_f(FReg::F3, 2)), words(&[0xfd400be3]));
+        // sub sp, sp, #64 / add sp, sp, #64
+        assert_eq!(bytes(|a| a.reserve_spill(64)), words(&[0xd10103ff]));
+        assert_eq!(bytes(|a| a.release_spill(64)), words(&[0x910103ff]));
+        // fdiv d1, d1, d2
+        assert_eq!(bytes(|a| a.f_arith(FOp::Div, FReg::F1, FReg::F2)), words(&[0x1e621821]));
+    }
+
+    /// Executing tests: assemble, place in executable memory, run (natively or under qemu).
+    #[cfg(target_arch = "aarch64")]
+    mod exec {
+        use super::*;
+        use crate::codemem::CodeBlock;
+        use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u64) -> u64;
+
+        /// Assemble `prologue; body` (the body ends with `ret`) and call it with
+        /// `(tstate, frame)`; `frame` is the fake frame's slots (localsplus at offset 0).
+        fn run(model: RefcountModel, dealloc: usize, tstate: *mut u8, frame: &mut [u64], body: impl FnOnce(&mut Assembler)) -> u64 {
+            let mut a = Assembler::new(0, model, dealloc);
+            a.prologue();
+            body(&mut a);
+            let code = a.finish().unwrap();
+            let block = CodeBlock::new(&code).unwrap();
+            let f: Entry = unsafe { std::mem::transmute(block.start()) };
+            unsafe { f(tstate, frame.as_mut_ptr()) }
+        }
+
+        static SEEN: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+        extern "C" fn helper(a: u64, b: u64, frame: u64, tstate: u64) -> u64 {
+            SEEN[0].store(frame, SeqCst);
+            SEEN[1].store(tstate, SeqCst);
+            a * b
+        }
+
+        #[test]
+        fn prologue_load_imm_call_ret() {
+            let mut frame = [0u64; 4];
+            let tstate = 0x5eed_0000_1000usize as *mut u8;
+            let result = run(RefcountModel::Plain, 0, tstate, &mut frame, |a| {
+                a.load_imm(Reg::S0, 0x1122_3344_0000_0000);
+                a.load_imm(Reg::R1, 6);
+                a.call(helper as usize, &[Arg::Reg(Reg::R1), Arg::Imm(7), Arg::Frame, Arg::Tstate]);
+                // S0 survives the call; the result is in R0.
+                a.i_add(Reg::R0, Reg::S0);
+                a.store_slot(1, Reg::R0);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(result, 0x1122_3344_0000_0000 + 42);
+            assert_eq!(frame[1], result);
+            assert_eq!(SEEN[0].load(SeqCst), frame.as_ptr() as u64);
+            assert_eq!(SEEN[1].load(SeqCst), tstate as u64);
+        }
+
+        fn iop(op: IOp, x: i64, y: i64) -> Option<i64> {
+            let mut frame = [x as u64, y as u64, 0];
+            let ok = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                let overflow = a.new_label();
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::R2, 1);
+                a.i_arith(op, Reg::R1, Reg::R2, overflow);
+                a.store_slot(2, Reg::R1);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+                a.bind(overflow);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+            });
+            (ok == 1).then_some(frame[2] as i64)
+        }
+
+        #[test]
+        fn integer_overflow_jumps() {
+            let values = [0, 1, -1, 2, -2, 3, 1 << 31, -(1 << 31), 1 << 32, (1 << 62) - 1, 1 << 62, -(1 << 62),
+                          i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1, 3037000499, 3037000500, -3037000500];
+            for &x in &values {
+                for &y in &values {
+                    assert_eq!(iop(IOp::Add, x, y), x.checked_add(y), "{x} + {y}");
+                    assert_eq!(iop(IOp::Sub, x, y), x.checked_sub(y), "{x} - {y}");
+                    assert_eq!(iop(IOp::Mul, x, y), x.checked_mul(y), "{x} * {y}");
+                    assert_eq!(iop(IOp::Xor, x, y), Some(x ^ y));
+                }
+            }
+        }
+
+        #[test]
+        fn integer_and_float_comparisons() {
+            let conds = [Cond::Lt, Cond::Le, Cond::Eq, Cond::Ne, Cond::Gt, Cond::Ge];
+            let expect = |c: Cond, o: std::cmp::Ordering| match c {
+                Cond::Lt => o.is_lt(),
+                Cond::Le => o.is_le(),
+                Cond::Eq => o.is_eq(),
+                Cond::Ne => o.is_ne(),
+                Cond::Gt => o.is_gt(),
+                Cond::Ge => o.is_ge(),
+            };
+            for (x, y) in [(-5i64, 3i64), (3, 3), (7, -1), (i64::MIN, i64::MAX)] {
+                for c in conds {
+                    let mut frame = [x as u64, y as u64];
+                    let r = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                        a.load_slot(Reg::R1, 0);
+                        a.load_slot(Reg::R2, 1);
+                        a.i_set_if(c, Reg::R0, Reg::R1, Reg::R2);
+                        a.ret(Reg::R0);
+                    });
+                    assert_eq!(r == 1, expect(c, x.cmp(&y)), "{x} {c:?} {y}");
+                    let (fx, fy) = (x as f64 / 3.0, y as f64 / 3.0);
+                    let r = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                        let yes = a.new_label();
+                        a.f_load_bits(FReg::F2, fx.to_bits());
+                        a.f_load_bits(FReg::F4, fy.to_bits());
+                        a.f_set_if(c, Reg::R3, FReg::F2, FReg::F4);
+                        a.f_jump_if(c, FReg::F2, FReg::F4, yes);
+                        a.ret(Reg::R3);
+                        a.bind(yes);
+                        a.i_add_imm(Reg::R3, 10);
+                        a.ret(Reg::R3);
+                    });
+                    let e = expect(c, fx.partial_cmp(&fy).unwrap()) as u64;
+                    assert_eq!(r, e * 11, "{fx} {c:?} {fy}");
+                    let r = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                        let yes = a.new_label();
+                        a.load_slot(Reg::R1, 0);
+                        a.i_jump_if_imm(c, Reg::R1, y as i32, yes);
+                        a.load_imm(Reg::R0, 0);
+                        a.ret(Reg::R0);
+                        a.bind(yes);
+                        a.load_imm(Reg::R0, 1);
+                        a.ret(Reg::R0);
+                    });
+                    assert_eq!(r == 1, expect(c, x.cmp(&(y as i32 as i64))), "{x} {c:?} imm {y}");
+                }
+            }
+        }
+
+        extern "C" fn combine(a: f64, b: f64) -> f64 {
+            a * 10.0 + b
+        }
+
+        #[test]
+        fn doubles_spill_area_and_call_f() {
+            let mut frame = [0u64; 2];
+            let bits = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                a.reserve_spill(32);
+                a.load_imm(Reg::R1, 3);
+                a.f_from_i64(FReg::F0, Reg::R1);
+                a.f_load_bits(FReg::F1, 0.5f64.to_bits());
+                a.store_spill_f(3, FReg::F1);
+                a.load_spill_f(FReg::F5, 3);
+                a.f_arith(FOp::Div, FReg::F0, FReg::F5); // 6.0
+                a.f_mov(FReg::F1, FReg::F5);
+                a.call_f(combine as usize); // 60.5
+                a.spill_addr(Reg::R2, 1);
+                a.f_store_mem(Reg::R2, 0, FReg::F0);
+                a.load_spill(Reg::R0, 1);
+                a.release_spill(32);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(f64::from_bits(bits), 60.5);
+        }
+
+        #[test]
+        fn double_classification() {
+            let classify = |x: f64| -> u64 {
+                let mut frame = [x.to_bits(), 0];
+                run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                    let (nonfinite, zero, tiny, outside) = (a.new_label(), a.new_label(), a.new_label(), a.new_label());
+                    a.load_slot(Reg::R1, 0);
+                    a.f_from_bits(FReg::F3, Reg::R1);
+                    a.jump_if_f_nonfinite(FReg::F3, nonfinite);
+                    a.jump_if_f_zero(FReg::F3, zero);
+                    a.jump_if_f_tiny(FReg::F3, tiny);
+                    a.jump_if_f_exponent_outside(FReg::F3, 1023 - 400, 1023 + 400, outside);
+                    a.f_exponent_power(FReg::F0, FReg::F3);
+                    a.reserve_spill(16);
+                    a.store_spill_f(0, FReg::F0);
+                    a.load_spill(Reg::R0, 0);
+                    a.release_spill(16);
+                    a.ret(Reg::R0);
+                    for (label, code) in [(nonfinite, 1), (zero, 2), (tiny, 3), (outside, 4)] {
+                        a.bind(label);
+                        a.load_imm(Reg::R0, code);
+                        a.ret(Reg::R0);
+                    }
+                })
+            };
+            assert_eq!(classify(f64::INFINITY), 1);
+            assert_eq!(classify(f64::NAN), 1);
+            assert_eq!(classify(-0.0), 2);
+            assert_eq!(classify(0.0), 2);
+            assert_eq!(classify(1e-310), 3);
+            assert_eq!(classify(1e200), 4);
+            assert_eq!(classify(1e-200), 4);
+            assert_eq!(f64::from_bits(classify(-3.5)), 2.0);
+            assert_eq!(f64::from_bits(classify(1000.0)), 512.0);
+        }
+
+        #[test]
+        fn abs_above() {
+            for (x, limit, above) in [(5i64, 5u64, false), (6, 5, true), (-5, 5, false), (-6, 5, true), (i64::MIN, 1 << 53, true), (0, 0, false)] {
+                let mut frame = [x as u64];
+                let r = run(RefcountModel::Plain, 0, std::ptr::null_mut(), &mut frame, |a| {
+                    let yes = a.new_label();
+                    a.load_slot(Reg::R1, 0);
+                    a.jump_if_abs_above(Reg::R1, limit, yes);
+                    a.load_imm(Reg::R0, 0);
+                    a.ret(Reg::R0);
+                    a.bind(yes);
+                    a.load_imm(Reg::R0, 1);
+                    a.ret(Reg::R0);
+                });
+                assert_eq!(r == 1, above, "|{x}| > {limit}");
+            }
+        }
+
+        extern "C" fn fake_dealloc(obj: *mut u64) {
+            unsafe { *obj.add(1) = 0xdead };
+        }
+
+        /// incref twice, decref three times, the object in frame slot 0; returns its refcount
+        /// word and whether the fake dealloc ran on it.
+        fn refcounts(model: RefcountModel, start: u64) -> (u64, bool) {
+            let mut object = [start, 0u64];
+            let mut frame = [object.as_mut_ptr() as u64];
+            run(model, fake_dealloc as usize, std::ptr::null_mut(), &mut frame, |a| {
+                a.load_slot(Reg::S0, 0);
+                a.incref(Reg::S0);
+                a.mov(Reg::R2, Reg::S0);
+                a.incref(Reg::R2);
+                for _ in 0..3 {
+                    a.load_slot(Reg::R1, 0);
+                    a.decref(Reg::R1); // clobbers R1
+                }
+                a.load_imm(Reg::R3, 0);
+                a.xdecref(Reg::R3);
+                a.ret(Reg::S0);
+            });
+            (object[0], object[1] == 0xdead)
+        }
+
+        #[test]
+        fn refcount_models() {
+            assert_eq!(refcounts(RefcountModel::Plain, 1), (0, true));
+            assert_eq!(refcounts(RefcountModel::Plain, 5), (4, false));
+            assert_eq!(refcounts(RefcountModel::Immortal, 1), (0, true));
+            assert_eq!(refcounts(RefcountModel::Immortal, 5), (4, false));
+            // 3.12's immortal count (UINT_MAX in the low half) never changes.
+            assert_eq!(refcounts(RefcountModel::Immortal, 0xffff_ffff), (0xffff_ffff, false));
+            // Negative as an int32: decref leaves it alone, incref still counts (as CPython does).
+            assert_eq!(refcounts(RefcountModel::Immortal, 0x8000_0000), (0x8000_0002, false));
+        }
+
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static BREAKER: AtomicU64 = AtomicU64::new(0);
+
+        #[test]
+        fn absolute_addresses_and_fields() {
+            COUNTER.store(6, SeqCst);
+            BREAKER.store(1 << 40, SeqCst); // the low 32 bits are zero
+            let mut field = [0u64; 40];
+            let mut frame = [field.as_mut_ptr() as u64, 0];
+            let r = run(RefcountModel::Plain, 0, 0x77usize as *mut u8, &mut frame, |a| {
+                let bad = a.new_label();
+                a.increment_u64_at(COUNTER.as_ptr() as usize);
+                a.jump_if_i32_at_nonzero(BREAKER.as_ptr() as usize, bad);
+                a.jump_if_u64_at_masked(COUNTER.as_ptr() as usize, 0, bad);
+                a.load_slot(Reg::R1, 0);
+                a.i_add_field_imm(Reg::R1, 8 * 33, -5000);
+                a.i_add_field_imm(Reg::R1, 8 * 33, 3);
+                a.jump_if_u8_field_nonzero(Reg::R1, 0, bad);
+                a.store_frame_field_imm(8, 0x1234_5678_9abc);
+                a.store_frame_field_i32(8, -1);
+                a.clear_slot(0);
+                let yes = a.new_label();
+                a.jump_if_u64_at_masked(COUNTER.as_ptr() as usize, 7, yes);
+                a.jump(bad);
+                a.bind(yes);
+                let ok = a_label_ok(a);
+                a.jump_if_u64_at_nonzero(BREAKER.as_ptr() as usize, ok);
+                a.bind(bad);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r, 0x77);
+            assert_eq!(COUNTER.load(SeqCst), 7);
+            assert_eq!(field[33] as i64, -4997);
+            assert_eq!(frame, [0, 0x1234_ffff_ffff]);
+        }
+
+        /// A label bound later in `absolute_addresses_and_fields`: returns tstate (x20).
+        fn a_label_ok(a: &mut Assembler) -> Label {
+            let ok = a.new_label();
+            let skip = a.new_label();
+            a.jump(skip);
+            a.bind(ok);
+            a.call(identity as usize, &[Arg::Tstate]);
+            a.ret(Reg::R0);
+            a.bind(skip);
+            ok
+        }
+
+        extern "C" fn identity(x: u64) -> u64 {
+            x
+        }
+
+        #[test]
+        fn jump_reg_and_absolute() {
+            // A second unit jumped to by address, which jumps back into the first (as tier 2's
+            // entry and exits do), sharing the first unit's frame.
+            let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+            a.prologue();
+            a.load_imm(Reg::S1, 40);
+            let target = a.new_label();
+            // R0 = address of the second unit, filled in below through slot 0.
+            a.load_slot(Reg::R0, 0);
+            a.jump_reg(Reg::R0);
+            let resume_offset = a.offset();
+            a.bind(target);
+            a.i_add_imm(Reg::S1, 2);
+            a.ret(Reg::S1);
+            let first = CodeBlock::new(&a.finish().unwrap()).unwrap();
+            let mut b = Assembler::new(0, RefcountModel::Plain, 0);
+            b.reserve_spill(16);
+            b.store_spill(1, Reg::S1);
+            b.release_spill(16);
+            b.jump_absolute(first.start() as usize + resume_offset);
+            let second = CodeBlock::new(&b.finish().unwrap()).unwrap();
+            let mut frame = [second.start() as u64];
+            let f: Entry = unsafe { std::mem::transmute(first.start()) };
+            assert_eq!(unsafe { f(std::ptr::null_mut(), frame.as_mut_ptr()) }, 42);
+        }
+    }
+}
