@@ -79,8 +79,20 @@ fn round_to_page(n: usize) -> usize {
 mod tests {
     use super::*;
 
-    /// Reads /proc/self/maps for the permissions of the mapping containing `addr`.
+    /// Reads /proc/self/maps for the permissions of the mapping containing `addr`. (Under
+    /// qemu-user the file is emulated and can miss a mapping while other test threads map and
+    /// unmap: read it again then.)
     fn permissions(addr: usize) -> String {
+        for _ in 0..20 {
+            if let Some(perms) = find_permissions(addr) {
+                return perms;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("address not mapped");
+    }
+
+    fn find_permissions(addr: usize) -> Option<String> {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         for line in maps.lines() {
             let mut parts = line.split_whitespace();
@@ -89,10 +101,10 @@ mod tests {
             let (lo, hi) = range.split_once('-').unwrap();
             let (lo, hi) = (usize::from_str_radix(lo, 16).unwrap(), usize::from_str_radix(hi, 16).unwrap());
             if (lo..hi).contains(&addr) {
-                return perms.to_owned();
+                return Some(perms.to_owned());
             }
         }
-        panic!("address not mapped");
+        None
     }
 
     #[test]
