@@ -56,6 +56,10 @@ rm -rf "$SITE"
 python3 -m pip install -q --target "$SITE" --platform manylinux_2_34_aarch64 --python-version 3.11 \
   --implementation cp --only-binary=:all: --no-deps "$WHEEL" 2>&1 | grep -v "Running pip as the 'root'" || true
 
+# PYTHONPATH entries are not site directories: process the wheel's autojit.pth (the AUTOJIT=1
+# start-up hook) through a sitecustomize there.
+printf 'import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n' > "$SITE/sitecustomize.py"
+
 echo "== pytest under qemu (python3.11 aarch64): tests/test_api.py tests/test_differential.py"
 PYARM=(qemu-aarch64-static -L "$P/pysys" "$P/pysys/usr/bin/python3.11")
 cd "$ROOT/tests"
