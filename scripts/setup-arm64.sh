@@ -5,7 +5,8 @@
 # Installs qemu-user-static and the aarch64 cross gcc/libc with apt; extracts (does not install)
 # Debian's rustc-web with its x86_64 and aarch64 standard libraries (the rustup toolchain has no
 # aarch64 std, and Debian's std only works with Debian's rustc of the same version), and an arm64
-# CPython 3.11 sysroot with its headers (PREFIX/pysys) plus pytest for it (PREFIX/pysite).
+# CPython 3.11 sysroot with its headers (PREFIX/pysys) plus pytest (PREFIX/pysite) and numpy
+# (PREFIX/pynumpy) for it.
 # Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 P=${1:?usage: setup-arm64.sh PREFIX}
@@ -40,11 +41,13 @@ for t in rustc rustdoc; do
 done
 
 # --- Debian's arm64 CPython 3.11 sysroot (for qemu-aarch64-static -L $P/pysys), with headers
-if [ ! -x "$P/pysys/usr/bin/python3.11" ] || [ ! -e "$P/pysys/usr/include/python3.11/internal/pycore_frame.h" ]; then
+if [ ! -x "$P/pysys/usr/bin/python3.11" ] || [ ! -e "$P/pysys/usr/include/python3.11/internal/pycore_frame.h" ] \
+   || [ ! -e "$P/pysys/usr/lib/aarch64-linux-gnu/libstdc++.so.6" ]; then
   PYPKGS=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
             --no-replaces --no-enhances --no-pre-depends python3.11:arm64 2>/dev/null \
           | grep -E '^[a-z0-9.+-]+:arm64$' | grep -v -E '^(dpkg|tar|install-info):' | sort -u)
-  ( cd "$P/debs-py" && apt-get download -qq $PYPKGS libpython3.11:arm64 libpython3.11-dev:arm64 )
+  ( cd "$P/debs-py" && apt-get download -qq $PYPKGS libpython3.11:arm64 libpython3.11-dev:arm64 \
+      libstdc++6:arm64 libgcc-s1:arm64 )   # libstdc++: numpy's wheel needs it
   for d in "$P"/debs-py/*.deb; do dpkg -x "$d" "$P/pysys"; done
 fi
 ln -sf libpython3.11.so.1.0 "$P/pysys/usr/lib/aarch64-linux-gnu/libpython3.11.so"
@@ -58,6 +61,12 @@ fi
 if [ ! -d "$P/pysite/pytest" ] && [ ! -d "$P/pysite/_pytest" ]; then
   python3 -m pip install -q --target "$P/pysite" --platform manylinux_2_34_aarch64 --python-version 3.11 \
     --implementation cp --only-binary=:all: pytest
+fi
+
+# --- numpy for the sysroot's interpreter (tier 2's tests), separate so it can be left out
+if [ ! -d "$P/pynumpy/numpy" ]; then
+  python3 -m pip install -q --target "$P/pynumpy" --platform manylinux_2_28_aarch64 --platform manylinux_2_17_aarch64 \
+    --python-version 3.11 --implementation cp --only-binary=:all: numpy || echo "numpy for aarch64 not installed"
 fi
 
 echo "rustc: $("$P/rustc-arm64" -V)"

@@ -9,7 +9,8 @@
 #     CPU, once with QEMU_CPU=cortex-a53 (ARMv8.0: anything newer traps);
 #  2. unless --no-python: the extension built for aarch64 with maturin, installed for the
 #     sysroot's python3.11, and part of the pytest suite (tests/test_api.py,
-#     tests/test_differential.py) run by that interpreter under qemu.
+#     tests/test_differential.py, and tests/test_tier2.py with numpy) run by that interpreter
+#     under qemu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -72,3 +73,9 @@ PYTHONPATH=$SITE:$P/pysite PYTHONDONTWRITEBYTECODE=1 "${PYARM[@]}" -c \
   'import platform, autojit; print("   autojit on", platform.machine(), "supported:", autojit.supported())'
 AUTOJIT_TEST_PYTHON=$WRAP PYTHONPATH=$SITE:$P/pysite PYTHONDONTWRITEBYTECODE=1 timeout "${AUTOJIT_ARM64_PYTEST_TIMEOUT:-3000}" \
   "${PYARM[@]}" -m pytest -q -p no:cacheprovider -x test_api.py test_differential.py
+
+if [ -d "$P/pynumpy/numpy" ]; then
+  echo "== pytest under qemu: tests/test_tier2.py (numpy $(ls -d "$P"/pynumpy/numpy-*.dist-info | sed 's/.*numpy-//; s/.dist-info//'))"
+  AUTOJIT_TEST_PYTHON=$WRAP PYTHONPATH=$SITE:$P/pysite:$P/pynumpy PYTHONDONTWRITEBYTECODE=1 timeout "${AUTOJIT_ARM64_PYTEST_TIMEOUT:-3000}" \
+    "${PYARM[@]}" -m pytest -q -p no:cacheprovider -x test_tier2.py
+fi
