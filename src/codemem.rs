@@ -31,8 +31,16 @@ impl CodeBlock {
         }
         let mut writable = MmapMut::map_anon(mapped).ok()?;
         writable[..code.len()].copy_from_slice(code);
+        // aarch64: the instruction cache is not coherent with data writes; clean the written
+        // lines to the point of unification and invalidate them in the instruction cache.
+        #[cfg(target_arch = "aarch64")]
+        dynasmrt::cache_control::synchronize_icache(&writable[..code.len()]);
         // From here on the memory is read+execute only.
         let map = writable.make_exec().ok()?;
+        // aarch64: an isb, so this thread fetches the new instructions (others synchronize
+        // through the context switch or the lock that publishes the code).
+        #[cfg(target_arch = "aarch64")]
+        dynasmrt::cache_control::prepare_for_execution(&map);
         STATS.code_bytes.add(code.len() as u64);
         STATS.code_bytes_mapped.add(mapped as u64);
         Some(CodeBlock { map, len: code.len() })
@@ -71,8 +79,20 @@ fn round_to_page(n: usize) -> usize {
 mod tests {
     use super::*;
 
-    /// Reads /proc/self/maps for the permissions of the mapping containing `addr`.
+    /// Reads /proc/self/maps for the permissions of the mapping containing `addr`. (Under
+    /// qemu-user the file is emulated and can miss a mapping while other test threads map and
+    /// unmap: read it again then.)
     fn permissions(addr: usize) -> String {
+        for _ in 0..20 {
+            if let Some(perms) = find_permissions(addr) {
+                return perms;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("address not mapped");
+    }
+
+    fn find_permissions(addr: usize) -> Option<String> {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         for line in maps.lines() {
             let mut parts = line.split_whitespace();
@@ -81,10 +101,10 @@ mod tests {
             let (lo, hi) = range.split_once('-').unwrap();
             let (lo, hi) = (usize::from_str_radix(lo, 16).unwrap(), usize::from_str_radix(hi, 16).unwrap());
             if (lo..hi).contains(&addr) {
-                return perms.to_owned();
+                return Some(perms.to_owned());
             }
         }
-        panic!("address not mapped");
+        None
     }
 
     #[test]
@@ -97,11 +117,6 @@ mod tests {
         let block = CodeBlock::new(bytes).unwrap();
         let perms = permissions(block.start() as usize);
         assert!(perms.starts_with("r-x"), "{perms}");
-        #[cfg(target_arch = "aarch64")]
-        unsafe {
-            // qemu forgives a missing flush; real hardware does not.
-            dynasmrt::cache_control::synchronize_icache(std::slice::from_raw_parts(block.start(), block.len()));
-        }
         let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(block.start()) };
         assert_eq!(f(), 42);
     }

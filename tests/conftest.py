@@ -23,12 +23,17 @@ def jit():
         autojit.disable()
 
 
+# The command that starts this interpreter afresh: AUTOJIT_TEST_PYTHON when sys.executable
+# cannot be run directly (an aarch64 interpreter under qemu-user, scripts/test-arm64.sh).
+PYTHON = os.environ.get("AUTOJIT_TEST_PYTHON") or sys.executable
+
+
 def run_python(code, *args, env=None, cwd=None, timeout=120):
     """Run `code` in a fresh interpreter (this one), returning the CompletedProcess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOJIT")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, *args, "-c", textwrap.dedent(code)] if code is not None else [sys.executable, *args],
+        [PYTHON, *args, "-c", textwrap.dedent(code)] if code is not None else [PYTHON, *args],
         env=full_env,
         cwd=cwd,
         capture_output=True,
