@@ -1,8 +1,9 @@
 //! aarch64 implementation of the macro-assembler, with dynasm.
 //!
 //! AAPCS64. Pinned: x19 = frame, x20 = thread state. Scratch: x0 (R0), x1 (R1), x2 (R2),
-//! x3 (R3). Callee-saved scratch: x21 (S0), x22 (S1). The prologue saves x29/x30 (frame
-//! record) and x19-x22 in 48 bytes, so sp stays 16-byte aligned. x16/x17 (IP0/IP1, which the
+//! x3 (R3). Callee-saved scratch: x21 (S0), x22 (S1). Tier 2's integer homes: x23-x25; its
+//! double homes: v16-v25 (caller-saved). The prologue saves x29/x30 (frame record) and
+//! x19-x25 in 80 bytes, so sp stays 16-byte aligned. x16/x17 (IP0/IP1, which the
 //! ABI lets any call clobber) are this layer's own temporaries: helper addresses, 64-bit
 //! immediates (movz/movk), absolute-address loads, out-of-range displacements.
 //!
@@ -36,7 +37,16 @@ fn num(reg: Reg) -> u8 {
         Reg::R3 => 3,
         Reg::S0 => 21,
         Reg::S1 => 22,
+        Reg::Home(n) => 23 + n,
     }
+}
+
+/// Number of `FReg::Home` registers and of `Reg::Home` registers.
+pub const F_HOMES: u8 = 10;
+pub const I_HOMES: u8 = 3;
+/// Integer homes (x23-x25) are callee-saved and saved by the prologue.
+pub fn i_home_is_callee_saved(_n: u8) -> bool {
+    true
 }
 
 /// Floating-point registers by role (d0..d5; all caller-saved).
@@ -48,6 +58,8 @@ pub enum FReg {
     F3,
     F4,
     F5,
+    /// v16..v25: homes for tier 2's most used double slots (caller-saved).
+    Home(u8),
 }
 
 fn fnum(reg: FReg) -> u8 {
@@ -58,6 +70,7 @@ fn fnum(reg: FReg) -> u8 {
         FReg::F3 => 3,
         FReg::F4 => 4,
         FReg::F5 => 5,
+        FReg::Home(n) => 16 + n,
     }
 }
 
@@ -330,10 +343,12 @@ impl Assembler {
     /// Entry: `fn(tstate, frame) -> *mut PyObject`.
     pub fn prologue(&mut self) {
         dynasm!(self.ops ; .arch aarch64
-            ; stp x29, x30, [sp, #-48]!
+            ; stp x29, x30, [sp, #-80]!
             ; mov x29, sp
             ; stp x19, x20, [sp, #16]
             ; stp x21, x22, [sp, #32]
+            ; stp x23, x24, [sp, #48]
+            ; str x25, [sp, #64]
             ; mov x19, x1
             ; mov x20, x0
         );
@@ -346,9 +361,11 @@ impl Assembler {
             dynasm!(self.ops ; .arch aarch64 ; mov x0, X(r));
         }
         dynasm!(self.ops ; .arch aarch64
+            ; ldr x25, [sp, #64]
+            ; ldp x23, x24, [sp, #48]
             ; ldp x21, x22, [sp, #32]
             ; ldp x19, x20, [sp, #16]
-            ; ldp x29, x30, [sp], #48
+            ; ldp x29, x30, [sp], #80
             ; ret
         );
     }
@@ -751,6 +768,23 @@ impl Assembler {
 
     /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
     /// cleared).
+    /// Fused multiply-add is part of ARMv8.0.
+    pub fn has_fma() -> bool {
+        true
+    }
+
+    /// `dst = a * b - dst`, computed exactly then rounded once.
+    pub fn f_fused_mul_sub(&mut self, dst: FReg, a: FReg, b: FReg) {
+        let (d, n, m) = (fnum(dst), fnum(a), fnum(b));
+        dynasm!(self.ops ; .arch aarch64 ; fnmsub D(d), D(n), D(m), D(d));
+    }
+
+    /// `dst = |dst|`.
+    pub fn f_abs(&mut self, dst: FReg) {
+        let d = fnum(dst);
+        dynasm!(self.ops ; .arch aarch64 ; fabs D(d), D(d));
+    }
+
     pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
         dynasm!(self.ops ; .arch aarch64
             ; fmov x16, D(fnum(src))
@@ -888,11 +922,15 @@ mod tests {
 
     #[test]
     fn prologue_saves_frame_record_and_pinned_registers() {
-        // stp x29, x30, [sp, #-48]! ; mov x29, sp ; stp x19, x20, [sp, #16] ;
-        // stp x21, x22, [sp, #32] ; mov x19, x1 ; mov x20, x0
+        // stp x29, x30, [sp, #-80]! ; mov x29, sp ; stp x19, x20, [sp, #16] ;
+        // stp x21, x22, [sp, #32] ; stp x23, x24, [sp, #48] ; str x25, [sp, #64] ;
+        // mov x19, x1 ; mov x20, x0   (GNU as)
         assert_eq!(
             bytes(|a| a.prologue()),
-            words(&[0xa9bd7bfd, 0x910003fd, 0xa90153f3, 0xa9025bf5, 0xaa0103f3, 0xaa0003f4])
+            words(&[
+                0xa9bb7bfd, 0x910003fd, 0xa90153f3, 0xa9025bf5, 0xa90363f7, 0xf90023f9, 0xaa0103f3,
+                0xaa0003f4
+            ])
         );
     }
 

@@ -17,7 +17,7 @@ pub use x64::{i_home_is_callee_saved, Assembler, Cond, FOp, FReg, IOp, F_HOMES, 
 #[cfg(any(target_arch = "aarch64", test))]
 pub mod arm64;
 #[cfg(target_arch = "aarch64")]
-pub use arm64::{Assembler, Cond, FOp, FReg, IOp};
+pub use arm64::{i_home_is_callee_saved, Assembler, Cond, FOp, FReg, IOp, F_HOMES, I_HOMES};
 
 /// A register by role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
