@@ -43,7 +43,7 @@ impl Compiled {
 }
 
 /// Why an exit leaves compiled code.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 enum Exit {
     /// Continue in the interpreter at the instruction starting at `start` (code units), with
     /// `depth` values on the stack.
@@ -158,7 +158,8 @@ impl<'a> Jit<'a> {
     /// Emit the exits, out of line after all instructions.
     fn emit_exits(&mut self) {
         let mut exits: Vec<(Exit, Label)> = self.exits.iter().map(|(e, l)| (*e, *l)).collect();
-        exits.sort_by_key(|(e, _)| format!("{e:?}"));
+        // A fixed order, so the same code always assembles to the same bytes.
+        exits.sort_by_key(|(e, _)| *e);
         for (exit, label) in exits {
             self.asm.bind(label);
             let (prev_instr, depth) = match exit {
