@@ -30,6 +30,7 @@ Functions must be repeatable (they run twice): state they change lives in their 
 is set up by the function itself.
 """
 
+import math
 import signal
 import sys
 
@@ -1712,44 +1713,23 @@ def where_the_alarm_lands(data, seconds):
     return lines
 
 
-XFAIL_PENDING_SIGNAL = pytest.mark.xfail(
-    strict=True,
-    reason="a signal pending when a tier-2 loop exits for the eval breaker is not handled: tier "
-    "1's back-edge asks for OSR before it polls the eval breaker, and with OSR at every "
-    "back-edge (loop_threshold 0 or 1, as in check) it re-enters tier 2 at once, one "
-    "iteration per round trip, until the loop ends",
-)
-XFAIL_LOST_EXCEPTION = pytest.mark.xfail(
-    strict=True,
-    reason="osr_entry calls numpy.geterr() (Python code) for loops using numpy; a pending "
-    "signal's handler runs inside that call and the exception it raises (Alarm here, "
-    "KeyboardInterrupt for Ctrl-C) is dropped by errstate_is_default's unwrap_or(false)",
-)
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
 @pytest.mark.parametrize(
     "data, seconds, n",
     [
-        pytest.param(arr(np.ones(4096)), 0.02, 2 * 10**7, id="array", marks=XFAIL_LOST_EXCEPTION),
-        pytest.param(lst(np.ones(4096)), 0.002, 4 * 10**6, id="list", marks=XFAIL_PENDING_SIGNAL),
+        pytest.param(arr(np.ones(4096)), 0.02, 2 * 10**7, id="array"),
+        pytest.param(lst(np.ones(4096)), 0.002, 4 * 10**6, id="list"),
     ],
 )
 def test_signal_interrupts_tier2_loop(data, seconds, n):
     run(interrupted_by_alarm, data, seconds, n, raises=Alarm)
 
 
-XFAIL_STALE_LINE = pytest.mark.xfail(
-    strict=True,
-    reason="a signal handler run from tier 1's eval-breaker poll at a loop back-edge sees the "
-    "frame at its first line (f_lineno == co_firstlineno): the frame's instruction pointer "
-    "is not brought up to date before pending calls and signal handlers run",
-)
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
-@XFAIL_PENDING_SIGNAL
-@XFAIL_STALE_LINE
 def test_signal_handled_inside_tier2_loop():
     run(where_the_alarm_lands, lst(np.ones(4096)), 0.002, rtype=list)
 
@@ -1778,7 +1758,6 @@ SCALE = 1.5
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
-@XFAIL_STALE_LINE
 def test_signal_handler_sees_the_loop_line():
     run(where_the_alarm_lands_in_tier1, lst(np.ones(4096)), 0.005, 10**6, rtype=list, tier2=None)
 
@@ -1993,6 +1972,88 @@ POWERS = [
 
 @pytest.mark.parametrize("fn, args, expect", POWERS)
 def test_powers(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+# --- math functions and abs() ------------------------------------------------------------
+
+
+def math_mix(data, xs):
+    a = 0.0
+    b = 0.0
+    d = 1.0
+    for i in range(len(data)):
+        a += math.sqrt(abs(data[i])) + math.exp(xs[i] * 0.01) - math.log(abs(data[i]) + 1.0)
+        b = b * 0.5 + math.sin(data[i]) * math.cos(xs[i]) - math.tan(data[i] * 0.1)
+        d = d + math.atan(xs[i]) + math.tanh(data[i]) - math.fabs(xs[i])
+    return a, b, d
+
+
+def math_sqrt_sum(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += math.sqrt(xs[i])
+    return total
+
+
+def math_log_sum(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += math.log(xs[i])
+    return total
+
+
+def math_exp_sum(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += math.exp(xs[i])
+    return total
+
+
+def math_of_ints(start):
+    total = 0.0
+    for i in range(start, start + 5000):
+        total += math.sqrt(i) - math.log(i) + math.exp(-i)
+    return total
+
+
+def abs_of_ints(start):
+    total = 0
+    for i in range(start, start + 5000):
+        total += abs(i)
+    return total
+
+
+def abs_of_numpy(a):
+    total = 0.0
+    for i in range(len(a)):
+        total += abs(a[i])
+    return total, abs(a[0])
+
+
+MATH = [
+    case(math_mix, arr(SIGNED), lst(SIGNED[::-1]), rtype=tuple),
+    case(math_mix, lst(SIGNED * 1e6), arr(SIGNED), rtype=tuple, id="math_mix-large"),
+    case(math_sqrt_sum, arr(UNIT), rtype=float),
+    case(math_sqrt_sum, lst_at(-1.0), raises=ValueError, exits=["math_domain"], id="math_sqrt_sum-negative"),
+    case(math_sqrt_sum, lst_at(-0.0), rtype=float, id="math_sqrt_sum-negative-zero"),
+    case(math_sqrt_sum, lst_at(INF), rtype=float, id="math_sqrt_sum-inf"),
+    case(math_log_sum, lst_at(0.0, base=UNIT + 0.5), raises=ValueError, id="math_log_sum-zero"),
+    case(math_log_sum, at(-2.0, base=UNIT + 0.5), raises=ValueError, id="math_log_sum-negative"),
+    case(math_exp_sum, lst_at(800.0), raises=OverflowError, id="math_exp_sum-overflow"),
+    case(math_exp_sum, lst_at(-800.0), rtype=float, id="math_exp_sum-underflow"),
+    case(math_exp_sum, arr(SIGNED * 70), rtype=float, id="math_exp_sum-array"),
+    case(math_of_ints, 1, rtype=float),
+    case(math_of_ints, 2**60 + 1, rtype=float, id="math_of_ints-big"),
+    case(abs_of_ints, -2500, rtype=int),
+    case(abs_of_ints, -(2**63) + 1, rtype=int, id="abs_of_ints-min-int64"),
+    case(abs_of_numpy, arr(SIGNED), rtype=tuple),
+    case(abs_of_numpy, lst(SIGNED), rtype=tuple, id="abs_of_numpy-list"),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", MATH)
+def test_math_functions(fn, args, expect):
     _run_case(fn, args, expect)
 
 

@@ -296,10 +296,15 @@ pub unsafe extern "C" fn list_append(list: *mut PyObject, value: *mut PyObject) 
 
 /// The interpreter's pending work (signals, pending calls, a GIL drop request, an
 /// asynchronous exception; on 3.12 also a scheduled garbage collection), handled by
-/// CPython itself: the helper calls a Python function that does nothing, whose RESUME runs
-/// the eval-breaker handling. Returns 0, or -1 with the exception a handler raised (a
+/// CPython itself: signals through PyErr_CheckSignals, the rest by calling a Python function
+/// that does nothing, whose RESUME runs the eval-breaker handling. Returns 0, or -1 with the exception a handler raised (a
 /// KeyboardInterrupt, say), its traceback entry for the helper function removed.
 pub unsafe extern "C" fn handle_eval_breaker() -> i64 {
+    // Signal handlers first, directly: they receive the current frame (the compiled one,
+    // showing its current line) as the interpreter gives it to them.
+    if PyErr_CheckSignals() < 0 {
+        return -1;
+    }
     let poll = crate::hook::poll_function();
     if poll.is_null() {
         return 0;

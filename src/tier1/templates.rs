@@ -157,19 +157,26 @@ fn check_tracing(jit: &mut Jit, resume_at: usize, depth: u32) {
 /// for tier-2 code every `loop_threshold` back-edges (the frame holds the whole state here)
 /// and jump into it if there is some, poll the eval breaker as the interpreter does, jump.
 fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usize, depth: u32) {
+    // Pending work first (signals, other threads): the interpreter polls at every back-edge,
+    // and tier-2 code must never keep a signal waiting.
+    poll_eval_breaker(jit, depth);
     if let Some(counter) = jit.backedge_counter {
         jit.asm.increment_u64_at(counter);
         let stay = jit.asm.new_label();
         jit.asm.jump_if_u64_at_masked(counter, crate::tier2::osr_mask(), stay);
+        // osr_entry may run Python code (numpy's errstate): the frame shows this instruction.
+        jit.set_prev_instr_current();
         jit.call(
             crate::tier2::osr_entry as usize,
             &[Arg::Tstate, Arg::Frame, Arg::Imm(header as u64), Arg::Imm(depth as u64)],
         );
         jit.asm.jump_if_zero(Reg::R0, stay);
+        // OSR_ERROR: that Python code raised (a signal handler's exception, say).
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_equal_imm(Reg::R0, crate::tier2::OSR_ERROR as u64, raise);
         jit.asm.jump_reg(Reg::R0);
         jit.asm.bind(stay);
     }
-    poll_eval_breaker(jit, depth);
     jit.asm.jump(target);
 }
 

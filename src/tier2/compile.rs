@@ -3,7 +3,10 @@
 
 use super::exits::{self, EntryMap, ExitMap, Layout, SlotFill, Value};
 use super::state::*;
-use super::{LoopCode, MAX_VARIANTS};
+use super::LoopCode;
+
+/// Versions of one block (different abstract states reaching it) before further states exit.
+const MAX_BLOCK_VERSIONS: usize = 8;
 use crate::backend::{Arg, Assembler, Cond, FOp, FReg, IOp, Label, Reg};
 use crate::bytecode::{Bytecode, Flow, Op};
 use crate::cpython::{self, InterpreterFrame};
@@ -340,7 +343,7 @@ impl<'a> Compiler<'a> {
         if let Some((_, label)) = versions.iter().find(|(s, _)| *s == state) {
             return *label;
         }
-        if versions.len() >= MAX_VARIANTS {
+        if versions.len() >= MAX_BLOCK_VERSIONS {
             return self.exit(pos, &state, true, "too_many_versions");
         }
         let label = self.asm.new_label();

@@ -73,8 +73,12 @@ pub struct Tier2State {
     pub failures: Vec<(usize, EntryKey, String)>,
 }
 
+/// `osr_entry`'s answer when Python code it ran raised: tier 1 raises it at the back-edge.
+pub const OSR_ERROR: usize = 1;
+
 /// Called by tier-1 code at a back-edge to `header` (code units) with the frame's stack at
-/// `depth`: the address of tier-2 code to jump to, or 0 to stay in tier 1.
+/// `depth`: the address of tier-2 code to jump to, 0 to stay in tier 1, or `OSR_ERROR` with
+/// an exception set.
 pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame, header: u64, depth: u64) -> usize {
     if !ENABLED.load(Relaxed) {
         return 0;
@@ -118,9 +122,19 @@ pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut Inte
         return 0;
     }
     if code_ref.uses_numpy {
-        match numpy::get(py) {
-            Some(np) if np.errstate_is_default(py) => {}
-            _ => return 0,
+        let Some(np) = numpy::get(py) else { return 0 };
+        // np.geterr() is Python code: a pending signal's handler may run in it and raise.
+        match np.errstate_is_default(py) {
+            Ok(true) => {}
+            Ok(false) => return 0,
+            Err(error) => {
+                error.restore(py);
+                return OSR_ERROR;
+            }
+        }
+        // Other threads may have run meanwhile: check the assumptions again.
+        if !assumptions_hold(py, frame, code_ref) {
+            return 0;
         }
     }
     STATS.tier2_entries.incr();

@@ -91,10 +91,7 @@ fn check(py: Python<'_>) -> PyResult<Option<Numpy>> {
 impl Numpy {
     /// numpy's floating-point error handling is the default (warn, warn, ignore, warn), the
     /// only setting under which tier 2's exits reproduce numpy's warnings exactly.
-    pub fn errstate_is_default(&self, py: Python<'_>) -> bool {
-        self.geterr
-            .call0(py)
-            .and_then(|state| state.bind(py).eq(self.default_errstate.bind(py)))
-            .unwrap_or(false)
+    pub fn errstate_is_default(&self, py: Python<'_>) -> PyResult<bool> {
+        self.geterr.call0(py).and_then(|state| state.bind(py).eq(self.default_errstate.bind(py)))
     }
 }
