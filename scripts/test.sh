@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on every supported Python found (3.11 and 3.12 required):
 # Rust unit tests, pytest (API, hook, differential tests, CPython's own regression tests),
-# and the check that an unsupported Python still installs, imports and warns.
+# the check that an unsupported Python still installs, imports and warns, and the aarch64
+# backend under qemu-user.
 #
 #   scripts/test.sh            # everything
 #   AUTOJIT_TEST_FAST=1 scripts/test.sh   # skip CPython's regression suite
@@ -38,6 +39,14 @@ for version in 3.13; do
     make_venv "$python" ".venvs/$version"
     ".venvs/$version/bin/python" scripts/check_unsupported.py || failed+=("unsupported $version")
 done
+
+# The aarch64 backend, cross-built and run under qemu-user (x86_64 hosts; set
+# AUTOJIT_SKIP_ARM64=1 to leave it out). scripts/test-arm64.sh installs its own toolchain.
+if [ "$(uname -m)" = x86_64 ] && [ -z "${AUTOJIT_SKIP_ARM64:-}" ]; then
+    log "aarch64 backend under qemu-user"
+    .venvs/3.11/bin/python -m pip install --quiet maturin
+    PATH="$(pwd)/.venvs/3.11/bin:$PATH" scripts/test-arm64.sh "$(pwd)/target/arm64-env" || failed+=("aarch64")
+fi
 
 if [ ${#failed[@]} -ne 0 ]; then
     log "FAILED: ${failed[*]}"
