@@ -210,10 +210,22 @@ fn code_info<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Option<
         dict.set_item("hot", state.hot)?;
         dict.set_item("has_loop", state.has_loop)?;
         dict.set_item("compile_error", state.compile_error.clone())?;
+        let loops = state.tier2.as_ref().map(|t| t.loops.len()).unwrap_or(0);
+        dict.set_item("tier2_loops", loops)?;
+        if let Some(t2) = state.tier2.as_ref() {
+            let variants: Vec<(usize, String, u32)> = t2
+                .loops
+                .iter()
+                .map(|l| (l.header, format!("{:?}", l.key), l.guard_exits.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect();
+            dict.set_item("tier2_variants", variants)?;
+            let failures: Vec<(usize, String)> = t2.failures.iter().map(|(h, _, why)| (*h, why.clone())).collect();
+            dict.set_item("tier2_failures", failures)?;
+        }
         match state.compiled.as_deref() {
             Some(compiled) => {
                 dict.set_item("compiled", true)?;
-                dict.set_item("tier", 1)?;
+                dict.set_item("tier", if loops > 0 { 2 } else { 1 })?;
                 dict.set_item("code_bytes", compiled.block.len())?;
                 dict.set_item("compile_ns", compiled.compile_ns)?;
                 dict.set_item("fallbacks", compiled.fallbacks.clone())?;

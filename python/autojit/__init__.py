@@ -179,6 +179,9 @@ def explain(fn, format="text"):
         "compile_ns": 0,
         "fallbacks": [],
         "compile_error": None,
+        "tier2_loops": 0,
+        "tier2_variants": [],
+        "tier2_failures": [],
     }
     if info is not None:
         facts.update(
@@ -194,6 +197,9 @@ def explain(fn, format="text"):
             compile_ns=info.get("compile_ns", 0),
             fallbacks=info.get("fallbacks", []),
             compile_error=info["compile_error"],
+            tier2_loops=info.get("tier2_loops", 0),
+            tier2_variants=info.get("tier2_variants", []),
+            tier2_failures=info.get("tier2_failures", []),
         )
     if format == "dict":
         return facts
@@ -223,6 +229,13 @@ def _explain_text(facts):
             )
         else:
             lines.append("  every instruction compiled")
+        for header, key, exits in facts["tier2_variants"]:
+            lines.append(
+                f"  tier 2: loop at bytecode offset {2 * header}, specialized for {key}; "
+                f"{exits} guard exit(s)"
+            )
+        for header, why in facts["tier2_failures"]:
+            lines.append(f"  tier 2 refused the loop at bytecode offset {2 * header}: {why}")
     elif facts["compile_error"]:
         lines.append(f"  not compiled: {facts['compile_error']}")
     elif facts["eligibility"] != "eligible":
