@@ -14,7 +14,7 @@
 //! Only baseline ARMv8.0 instructions are used (no LSE atomics, no FEAT_* extensions): the
 //! tests also run with `QEMU_CPU=cortex-a53`.
 
-use super::{Arg, Label, RefcountModel, Reg};
+use super::{Arg, Cond, FOp, FReg, IOp, Label, RefcountModel, Reg};
 use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -41,25 +41,9 @@ fn num(reg: Reg) -> u8 {
     }
 }
 
-/// Number of `FReg::Home` registers and of `Reg::Home` registers.
-pub const F_HOMES: u8 = 10;
-pub const I_HOMES: u8 = 3;
 /// Integer homes (x23-x25) are callee-saved and saved by the prologue.
 pub fn i_home_is_callee_saved(_n: u8) -> bool {
     true
-}
-
-/// Floating-point registers by role (d0..d5; all caller-saved).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FReg {
-    F0,
-    F1,
-    F2,
-    F3,
-    F4,
-    F5,
-    /// v16..v25: homes for tier 2's most used double slots (caller-saved).
-    Home(u8),
 }
 
 fn fnum(reg: FReg) -> u8 {
@@ -72,38 +56,6 @@ fn fnum(reg: FReg) -> u8 {
         FReg::F5 => 5,
         FReg::Home(n) => 16 + n,
     }
-}
-
-/// Double-precision arithmetic.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-/// Integer arithmetic that can overflow.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum IOp {
-    Add,
-    Sub,
-    Mul,
-    /// Bitwise operations never overflow.
-    And,
-    Or,
-    Xor,
-}
-
-/// Comparison conditions (signed for integers, ordered for doubles).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Cond {
-    Lt,
-    Le,
-    Eq,
-    Ne,
-    Gt,
-    Ge,
 }
 
 /// aarch64 condition codes this layer branches on.

@@ -11,13 +11,13 @@
 #[cfg(target_arch = "x86_64")]
 pub mod x64;
 #[cfg(target_arch = "x86_64")]
-pub use x64::{i_home_is_callee_saved, Assembler, Cond, FOp, FReg, IOp, F_HOMES, I_HOMES};
+pub use x64::{i_home_is_callee_saved, Assembler};
 
 // Compiled for tests on every host, so its byte-exact encoding tests run on x86_64 too.
 #[cfg(any(target_arch = "aarch64", test))]
 pub mod arm64;
 #[cfg(target_arch = "aarch64")]
-pub use arm64::{i_home_is_callee_saved, Assembler, Cond, FOp, FReg, IOp, F_HOMES, I_HOMES};
+pub use arm64::{i_home_is_callee_saved, Assembler};
 
 /// A register by role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -56,3 +56,54 @@ pub enum RefcountModel {
     Plain,
     Immortal,
 }
+
+// --- Operand kinds shared by every architecture (each backend maps them to its registers).
+
+/// Floating-point registers by role (F0..F5 scratch, all caller-saved).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FReg {
+    F0,
+    F1,
+    F2,
+    F3,
+    F4,
+    F5,
+    /// Homes for tier 2's most used double slots (caller-saved on both architectures).
+    Home(u8),
+}
+
+/// Double-precision arithmetic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Integer arithmetic that can overflow.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IOp {
+    Add,
+    Sub,
+    Mul,
+    /// Bitwise operations never overflow.
+    And,
+    Or,
+    Xor,
+}
+
+/// Comparison conditions (signed for integers, ordered for doubles).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cond {
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+}
+
+/// Number of `FReg::Home` registers and of `Reg::Home` registers.
+pub const F_HOMES: u8 = 10;
+pub const I_HOMES: u8 = 3;

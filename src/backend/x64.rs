@@ -4,7 +4,7 @@
 //! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1). The prologue saves rbx,
 //! r12-r15 (five pushes keep the stack 16-byte aligned at calls).
 
-use super::{Arg, Label, RefcountModel, Reg};
+use super::{Arg, Cond, FOp, FReg, IOp, Label, RefcountModel, Reg};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -40,19 +40,6 @@ fn num(reg: Reg) -> u8 {
     }
 }
 
-/// Floating-point registers by role (xmm0..xmm3; all caller-saved).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FReg {
-    F0,
-    F1,
-    F2,
-    F3,
-    F4,
-    F5,
-    /// xmm6..xmm15: homes for tier 2's most used double slots (caller-saved).
-    Home(u8),
-}
-
 fn fnum(reg: FReg) -> u8 {
     match reg {
         FReg::F0 => 0,
@@ -65,44 +52,9 @@ fn fnum(reg: FReg) -> u8 {
     }
 }
 
-/// Number of `FReg::Home` registers and of `Reg::Home` registers.
-pub const F_HOMES: u8 = 10;
-pub const I_HOMES: u8 = 3;
 /// Which integer home registers survive calls (r15 does; r8 and r9 do not).
 pub fn i_home_is_callee_saved(n: u8) -> bool {
     n == 0
-}
-
-/// Double-precision arithmetic.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-/// Integer arithmetic that can overflow.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum IOp {
-    Add,
-    Sub,
-    Mul,
-    /// Bitwise operations never overflow.
-    And,
-    Or,
-    Xor,
-}
-
-/// Comparison conditions (signed for integers, ordered for doubles).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Cond {
-    Lt,
-    Le,
-    Eq,
-    Ne,
-    Gt,
-    Ge,
 }
 
 pub struct Assembler {

@@ -299,6 +299,7 @@ pub unsafe extern "C" fn list_append(list: *mut PyObject, value: *mut PyObject) 
 /// CPython itself: signals through PyErr_CheckSignals, the rest by calling a Python function
 /// that does nothing, whose RESUME runs the eval-breaker handling. Returns 0, or -1 with the exception a handler raised (a
 /// KeyboardInterrupt, say), its traceback entry for the helper function removed.
+#[allow(deprecated)] // PyErr_Fetch: PyErr_GetRaisedException only exists from 3.12 on.
 pub unsafe extern "C" fn handle_eval_breaker() -> i64 {
     // Signal handlers first, directly: they receive the current frame (the compiled one,
     // showing its current line) as the interpreter gives it to them.
