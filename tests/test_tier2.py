@@ -127,15 +127,6 @@ def case(fn, *args, marks=(), **expect):
     return pytest.param(fn, args, expect, id=expect.pop("id", fn.__name__), marks=marks)
 
 
-# CPython 3.11 fuses LOAD_FAST pairs into LOAD_FAST__LOAD_FAST once a code object is warm (8
-# calls or back-edges), and an unbound second local is then reported at the first one's
-# position (its column span); autojit reports the second's.
-XFAIL_311_UNBOUND_POSITION = pytest.mark.xfail(
-    sys.version_info < (3, 12),
-    strict=True,
-    reason="3.11: UnboundLocalError from the second of a LOAD_FAST pair (a warm loop) carries "
-    "the second load's column span; CPython's LOAD_FAST__LOAD_FAST reports the first's",
-)
 
 
 def _run_case(fn, args, expect):
@@ -1495,7 +1486,7 @@ FLOWS = [
     case(huge_inner_range, 1200, rtype=int, tier2=None),
     case(big_constant_in_loop, arr(), rtype=np.float64, tier2=None),
     case(big_constant_in_loop, lst(), rtype=float, tier2=None, id="big_constant_in_loop-list"),
-    case(maybe_unbound, arr(), raises=UnboundLocalError, marks=XFAIL_311_UNBOUND_POSITION),
+    case(maybe_unbound, arr(), raises=UnboundLocalError),
     case(handled_zero_division, lst_at(0.0, 3000, lst_at(0.0, 4500, base=SIGNED)), rtype=tuple, exits=["float_special"]),
     case(handled_index_error, arr(), rtype=tuple),
     case(truthiness, arr(UNIT, _3000=0.0, _4000=-0.0, _4001=5e-324), rtype=int),

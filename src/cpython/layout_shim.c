@@ -43,6 +43,8 @@ static const autojit_layout_entry layout[] = {
 #else
     OFF(_PyInterpreterFrame, f_func),
     OFF(_PyInterpreterFrame, is_entry),
+    OFF(PyCodeObject, co_warmup),
+    CONST(QUICKENING_WARMUP_DELAY),
 #endif
     SIZE(_PyInterpreterFrame),
     CONST(FRAME_OWNED_BY_THREAD),

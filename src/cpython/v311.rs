@@ -44,6 +44,10 @@ pub const CODE_CO_LINETABLE: usize = 136;
 pub const CODE_CO_FIRSTTRACEABLE: usize = 168;
 pub const CODE_CO_EXTRA: usize = 176;
 pub const CODE_CO_CODE_ADAPTIVE: usize = 184;
+/// `co_warmup` (a short): counts up from -QUICKENING_WARMUP_DELAY at every RESUME and
+/// JUMP_BACKWARD the interpreter runs; at 0 the code is quickened (superinstructions).
+pub const CODE_CO_WARMUP: usize = 52;
+pub const QUICKENING_WARMUP_DELAY: i32 = 8;
 
 // co_flags
 pub const CO_OPTIMIZED: i32 = 0x1;
@@ -106,6 +110,8 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyCodeObject._co_firsttraceable", CODE_CO_FIRSTTRACEABLE as i64),
     ("PyCodeObject.co_extra", CODE_CO_EXTRA as i64),
     ("PyCodeObject.co_code_adaptive", CODE_CO_CODE_ADAPTIVE as i64),
+    ("PyCodeObject.co_warmup", CODE_CO_WARMUP as i64),
+    ("QUICKENING_WARMUP_DELAY", QUICKENING_WARMUP_DELAY as i64),
     ("CO_OPTIMIZED", CO_OPTIMIZED as i64),
     ("CO_NEWLOCALS", CO_NEWLOCALS as i64),
     ("CO_GENERATOR", CO_GENERATOR as i64),

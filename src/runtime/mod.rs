@@ -570,3 +570,36 @@ pub unsafe extern "C" fn store_slice(slots: *mut *mut PyObject) -> i64 {
     Py_DECREF(container);
     result as i64
 }
+
+/// 3.11: an unbound local read by the second half of a superinstruction. If the code is warm
+/// (the interpreter would have quickened it by now: `co_warmup` counts the interpreter's
+/// RESUMEs and back-edges, the code state counts compiled calls and back-edges), set the
+/// interpreter's UnboundLocalError and return 1; otherwise return 0 and let the interpreter
+/// run the load itself.
+#[cfg(autojit_py311)]
+pub unsafe extern "C" fn unbound_local_if_warm(code: *mut PyObject, index: u64) -> i64 {
+    let warmup = *cpython::field::<i16>(code.cast(), cpython::CODE_CO_WARMUP) as i64;
+    let state = crate::codestate::get(code);
+    let compiled = if state.is_null() { 0 } else { ((*state).calls + (*state).backedges) as i64 };
+    let warm = warmup == 0 || warmup + compiled >= 0;
+    if !warm {
+        return 0;
+    }
+    let names = *cpython::field::<*mut PyObject>(code.cast(), cpython::CODE_CO_LOCALSPLUSNAMES);
+    let name = PyTuple_GetItem(names, index as Py_ssize_t);
+    let utf8 = if name.is_null() { std::ptr::null() } else { PyUnicode_AsUTF8(name) };
+    if utf8.is_null() {
+        return 0;
+    }
+    PyErr_Format(
+        PyExc_UnboundLocalError,
+        c"cannot access local variable '%s' where it is not associated with a value".as_ptr(),
+        utf8,
+    );
+    1
+}
+
+#[cfg(not(autojit_py311))]
+pub unsafe extern "C" fn unbound_local_if_warm(_code: *mut PyObject, _index: u64) -> i64 {
+    0
+}

@@ -75,6 +75,8 @@ pub struct Jit<'a> {
     pub backedge_counter: Option<usize>,
     /// The code object being compiled.
     pub code: *mut PyObject,
+    /// Positions some jump lands on.
+    jump_targets: std::collections::HashSet<usize>,
 }
 
 impl<'a> Jit<'a> {
@@ -140,6 +142,47 @@ impl<'a> Jit<'a> {
         let exit = Exit::Raise { index: self.instr().index, depth };
         self.exit_label(exit)
     }
+
+    /// A raise exit attributed to the instruction at code unit `index` (not the current one).
+    pub fn raise_exit_at(&mut self, index: usize, depth: u32) -> Label {
+        self.exit_label(Exit::Raise { index, depth })
+    }
+
+    /// 3.11's quickening (`_PyCode_Quicken`) fuses LOAD_FAST, STORE_FAST or LOAD_CONST
+    /// followed by LOAD_FAST (and STORE_FAST+STORE_FAST, LOAD_FAST+LOAD_CONST) into
+    /// superinstructions; in a run of such pairs every instruction is rewritten, so falling
+    /// through from the run's start, halves alternate. If the current instruction runs as a
+    /// second half, the code-unit index of its first half; None if not, or if a jump into the
+    /// run makes it depend on the path.
+    pub fn superinstruction_first_half(&self) -> Option<usize> {
+        use Op::*;
+        let fuses = |a: Op, b: Op| {
+            matches!((a, b), (LOAD_FAST | STORE_FAST | LOAD_CONST, LOAD_FAST) | (STORE_FAST, STORE_FAST) | (LOAD_FAST, LOAD_CONST))
+        };
+        let instrs = &self.bytecode.instrs;
+        // Does `j` follow `j - 1` as the second of a fusable pair of adjacent code units?
+        let linked = |j: usize| {
+            j > 0
+                && instrs[j].start == instrs[j].index
+                && instrs[j - 1].start == instrs[j - 1].index
+                && instrs[j - 1].next == instrs[j].start
+                && fuses(instrs[j - 1].op, instrs[j].op)
+        };
+        let mut first = self.pos;
+        while linked(first) {
+            if self.jump_targets.contains(&first) {
+                return None; // reachable by a jump into the run: the grouping depends on the path
+            }
+            first -= 1;
+        }
+        if first == self.pos {
+            return None;
+        }
+        // From the run's first instruction (dispatched), halves alternate.
+        let second_half = (self.pos - first) % 2 == 1;
+        second_half.then(|| instrs[self.pos - 1].index)
+    }
+
 
     fn exit_label(&mut self, exit: Exit) -> Label {
         if let Some(label) = self.exits.get(&exit) {
@@ -207,6 +250,14 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         fallbacks: Vec::new(),
         backedge_counter,
         code,
+        jump_targets: bytecode
+            .instrs
+            .iter()
+            .filter_map(|i| match i.flow() {
+                bytecode::Flow::Branch(t) | bytecode::Flow::Jump(t) => bytecode.position(t),
+                _ => None,
+            })
+            .collect(),
     };
 
     jit.asm.prologue();

@@ -196,11 +196,37 @@ fn gen_load_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
     // An unbound local: the interpreter raises UnboundLocalError with its own message.
     let exit = jit.side_exit();
     jit.asm.load_slot(Reg::R0, instr.arg);
-    jit.asm.jump_if_zero(Reg::R0, exit);
+    match second_of_superinstruction(jit, instr) {
+        None => jit.asm.jump_if_zero(Reg::R0, exit),
+        Some(first) => {
+            // 3.11 runs this load as the second half of a superinstruction once the code is
+            // warm, and reports the error at the first half: do the same.
+            let unbound = jit.asm.new_label();
+            let bound = jit.asm.new_label();
+            jit.asm.jump_if_zero(Reg::R0, unbound);
+            jit.asm.jump(bound);
+            jit.asm.bind(unbound);
+            jit.call(runtime::unbound_local_if_warm as usize, &[Arg::Imm(jit.code as u64), Arg::Imm(instr.arg as u64)]);
+            let raise = jit.raise_exit_at(first, jit.depth());
+            jit.asm.jump_if_nonzero_i32(Reg::R0, raise);
+            jit.asm.jump(exit);
+            jit.asm.bind(bound);
+            jit.asm.load_slot(Reg::R0, instr.arg);
+        }
+    }
     jit.asm.incref(Reg::R0);
     let top = jit.stack_slot(jit.depth());
     jit.asm.store_slot(top, Reg::R0);
     Some(())
+}
+
+/// On 3.11: when this LOAD_FAST runs as the second half of a superinstruction in quickened
+/// code, the code-unit index of the first half.
+fn second_of_superinstruction(jit: &Jit, instr: &Instr) -> Option<usize> {
+    if cpython::VERSION != (3, 11) || instr.op != Op::LOAD_FAST {
+        return None;
+    }
+    jit.superinstruction_first_half()
 }
 
 fn gen_load_fast_and_clear(jit: &mut Jit, instr: &Instr) -> Option<()> {

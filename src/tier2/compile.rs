@@ -65,6 +65,8 @@ struct Compiler<'a> {
     eval_breaker: usize,
     /// Set when an exit could not be given a tier-1 address: the compilation is refused.
     broken: bool,
+    /// Address of the code state's back-edge counter (0: none), counted as in tier 1.
+    backedges: usize,
     /// Position being compiled (for use weights).
     current: usize,
     /// Loop nesting weight of each position (10 per level).
@@ -269,6 +271,14 @@ fn compile_pass(
         guard_exits: guard_exits as *const AtomicU32,
         eval_breaker: crate::hook::eval_breaker_address(),
         broken: false,
+        backedges: unsafe {
+            let state = crate::codestate::get(frame_code_of(frame));
+            if state.is_null() {
+                0
+            } else {
+                std::ptr::addr_of_mut!((*state).backedges) as usize
+            }
+        },
         current: header_pos,
         weights: weights.to_vec(),
         map,
@@ -323,6 +333,10 @@ fn back_edge_target(instr: &crate::bytecode::Instr) -> Option<usize> {
         ) => Some(t),
         _ => None,
     }
+}
+
+unsafe fn frame_code_of(frame: *mut InterpreterFrame) -> *mut PyObject {
+    cpython::frame_code(frame)
 }
 
 unsafe fn tuple_items(tuple: *mut PyObject) -> Vec<*mut PyObject> {
@@ -425,6 +439,14 @@ impl<'a> Compiler<'a> {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Count a loop back-edge in the code's state, as tier 1 does (explain() shows it; on
+    /// 3.11 it tells when CPython would have quickened the code).
+    fn count_backedge(&mut self) {
+        if self.backedges != 0 {
+            self.asm.increment_u64_at(self.backedges);
         }
     }
 
@@ -638,6 +660,7 @@ impl<'a> Compiler<'a> {
                 let Flow::Jump(target) = instr.flow() else { return None };
                 let breaker = self.exit(pos, state, false, "eval_breaker");
                 self.asm.jump_if_i32_at_nonzero(self.eval_breaker, breaker);
+                self.count_backedge();
                 let tp = self.bc.position(target)?;
                 let label = self.version(tp, state.clone());
                 self.asm.jump(label);
@@ -949,6 +972,7 @@ impl<'a> Compiler<'a> {
             self.asm.bind(edge);
             let breaker = self.exit(pos, &pre, false, "eval_breaker");
             self.asm.jump_if_i32_at_nonzero(self.eval_breaker, breaker);
+            self.count_backedge();
             self.asm.jump(taken);
             self.asm.bind(skip);
             taken = edge;
