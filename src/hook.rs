@@ -243,6 +243,12 @@ pub fn installed() -> bool {
     unsafe { current_eval() == ours() as usize }
 }
 
+/// Would the hook run compiled code for a frame now (installed, compiling allowed)?
+#[inline(always)]
+pub fn runs_compiled_code() -> bool {
+    COMPILE.load(Relaxed) && installed()
+}
+
 /// The user enabled the JIT (it may be suspended while tracing is active).
 pub fn enabled() -> bool {
     USER_ENABLED.load(Relaxed)

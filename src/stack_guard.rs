@@ -6,12 +6,28 @@
 //! checks the remaining C stack instead and raises RecursionError while a safe margin is left.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// A thread's stack: `[low, high)` and the lowest address the hook lets it reach.
+#[derive(Clone, Copy)]
+struct Bounds {
+    low: usize,
+    high: usize,
+    limit: usize,
+}
 
 thread_local! {
-    /// Lowest stack address this thread may reach before the hook refuses to go deeper
-    /// (0 until first measured).
-    static LIMIT: Cell<usize> = const { Cell::new(0) };
+    /// This thread's bounds (limit 0 until measured).
+    static BOUNDS: Cell<Bounds> = const { Cell::new(Bounds { low: 0, high: 0, limit: 0 }) };
 }
+
+// The bounds of the thread that checked last. Stacks of live threads do not overlap, so an
+// address inside `[LAST_LOW, LAST_HIGH)` belongs to that thread: the common check needs no
+// thread-local lookup (which costs a call into the dynamic loader in a shared library).
+// Only threads holding the GIL check, so the three values are never written concurrently.
+static LAST_LOW: AtomicUsize = AtomicUsize::new(0);
+static LAST_HIGH: AtomicUsize = AtomicUsize::new(0);
+static LAST_LIMIT: AtomicUsize = AtomicUsize::new(0);
 
 /// Stack kept free below the limit, for the interpreter and C code that runs after the
 /// last frame we let through (unwinding, tracebacks, extension code).
@@ -20,39 +36,52 @@ fn margin(stack_size: usize) -> usize {
 }
 
 /// True when the current C stack is too deep to evaluate another Python frame safely.
+/// The caller holds the GIL.
 #[inline(always)]
 pub fn exhausted() -> bool {
     let marker = 0u8;
     let here = std::ptr::addr_of!(marker) as usize;
-    let limit = LIMIT.with(|limit| {
-        let value = limit.get();
-        if value != 0 {
-            value
-        } else {
-            let measured = measure_limit();
-            limit.set(measured);
-            measured
-        }
-    });
-    here < limit
+    if here >= LAST_LOW.load(Relaxed) && here < LAST_HIGH.load(Relaxed) {
+        return here < LAST_LIMIT.load(Relaxed);
+    }
+    exhausted_slow(here)
 }
 
-/// The limit for the current thread, from its stack bounds; 1 (never exhausted) if unknown.
 #[cold]
-fn measure_limit() -> usize {
+#[inline(never)]
+fn exhausted_slow(here: usize) -> bool {
+    let bounds = BOUNDS.with(|cell| {
+        let mut bounds = cell.get();
+        if bounds.limit == 0 {
+            bounds = measure();
+            cell.set(bounds);
+        }
+        bounds
+    });
+    LAST_LOW.store(bounds.low, Relaxed);
+    LAST_HIGH.store(bounds.high, Relaxed);
+    LAST_LIMIT.store(bounds.limit, Relaxed);
+    here < bounds.limit
+}
+
+/// The current thread's stack bounds; a limit of 1 (never exhausted) and an empty range if
+/// unknown.
+fn measure() -> Bounds {
+    let unknown = Bounds { low: 0, high: 0, limit: 1 };
     unsafe {
         let mut attr: libc::pthread_attr_t = std::mem::zeroed();
         if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
-            return 1;
+            return unknown;
         }
         let mut low: *mut libc::c_void = std::ptr::null_mut();
         let mut size: libc::size_t = 0;
         let ok = libc::pthread_attr_getstack(&attr, &mut low, &mut size) == 0;
         libc::pthread_attr_destroy(&mut attr);
         if !ok || low.is_null() || size == 0 {
-            return 1;
+            return unknown;
         }
-        low as usize + margin(size)
+        let low = low as usize;
+        Bounds { low, high: low + size, limit: low + margin(size) }
     }
 }
 

@@ -97,6 +97,8 @@ counters! {
     fallback_instructions;
     /// Calls that ran compiled code.
     compiled_calls;
+    /// Of those, calls from compiled code entered directly (not through CPython's call path).
+    direct_calls;
     /// Exits from compiled code into the interpreter before the function finished (not errors).
     interpreter_exits;
     /// Exceptions handed from compiled code to the interpreter's unwinder.

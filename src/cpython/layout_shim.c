@@ -88,9 +88,6 @@ static const autojit_layout_entry layout[] = {
     OFF(PyThreadState, py_recursion_remaining),
     OFF(PyThreadState, py_recursion_limit),
     OFF(PyThreadState, c_recursion_remaining),
-    OFF(PyThreadState, datastack_chunk),
-    OFF(PyThreadState, datastack_top),
-    OFF(_PyStackChunk, data),
     CONST(C_RECURSION_LIMIT),
     OFF(PyInterpreterState, monitors),
     OFF(PyCodeObject, _co_monitoring),
@@ -112,6 +109,23 @@ static const autojit_layout_entry layout[] = {
     OFF(PyFunctionObject, func_kwdefaults),
     OFF(PyFunctionObject, func_closure),
     OFF(PyFunctionObject, func_annotations),
+    /* ... and those a direct call between compiled functions reads */
+    OFF(PyFunctionObject, func_globals),
+    OFF(PyFunctionObject, func_builtins),
+    OFF(PyFunctionObject, func_code),
+    OFF(PyCodeObject, co_kwonlyargcount),
+    OFF(PyMethodObject, im_func),
+    OFF(PyMethodObject, im_self),
+    OFF(PyThreadState, datastack_chunk),
+    OFF(PyThreadState, datastack_top),
+    OFF(PyThreadState, datastack_limit),
+    OFF(_PyStackChunk, data),
+#if PY_VERSION_HEX < 0x030C0000
+    CONST(FRAME_SPECIALS_SIZE),
+    OFF(PyFrameObject, f_back),
+    OFF(PyFrameObject, f_frame),
+    OFF(PyFrameObject, _f_frame_data),
+#endif
     OFF(PyBaseExceptionObject, args),
 #if PY_VERSION_HEX >= 0x030C0000
     OFF(PyFunctionObject, func_version),

@@ -35,6 +35,7 @@ pub const CODE_CO_NAMES: usize = 32;
 pub const CODE_CO_EXCEPTIONTABLE: usize = 40;
 pub const CODE_CO_FLAGS: usize = 48;
 pub const CODE_CO_ARGCOUNT: usize = 56;
+pub const CODE_CO_KWONLYARGCOUNT: usize = 64;
 pub const CODE_CO_STACKSIZE: usize = 68;
 pub const CODE_CO_FIRSTLINENO: usize = 72;
 pub const CODE_CO_NLOCALSPLUS: usize = 76;
@@ -77,6 +78,24 @@ pub const FUNC_CLOSURE: usize = 72;
 pub const FUNC_ANNOTATIONS: usize = 112;
 pub const EXC_ARGS: usize = 24;
 pub const INTERP_IMPORT_FUNC: usize = 1416;
+
+// Direct calls between compiled functions: PyFunctionObject, PyMethodObject, the data stack
+pub const FUNC_GLOBALS: usize = 16;
+pub const FUNC_BUILTINS: usize = 24;
+pub const FUNC_CODE: usize = 48;
+pub const METHOD_IM_FUNC: usize = 16;
+pub const METHOD_IM_SELF: usize = 24;
+pub const TSTATE_DATASTACK_CHUNK: usize = 296;
+pub const TSTATE_DATASTACK_TOP: usize = 304;
+pub const TSTATE_DATASTACK_LIMIT: usize = 312;
+pub const STACK_CHUNK_DATA: usize = 24;
+/// Words of a frame before its locals (3.11 has no `co_framesize`: a frame is
+/// `co_nlocalsplus + co_stacksize + FRAME_SPECIALS_SIZE` words).
+pub const FRAME_SPECIALS_SIZE: usize = 9;
+// PyFrameObject: a frame object that outlives its frame takes the frame's data over.
+pub const FRAMEOBJ_F_BACK: usize = 16;
+pub const FRAMEOBJ_F_FRAME: usize = 24;
+pub const FRAMEOBJ_FRAME_DATA: usize = 48;
 
 /// Every constant above, by the name the layout shim reports it under.
 pub const CHECKED: &[(&str, i64)] = &[
@@ -135,6 +154,20 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyFunctionObject.func_annotations", FUNC_ANNOTATIONS as i64),
     ("PyBaseExceptionObject.args", EXC_ARGS as i64),
     ("PyInterpreterState.import_func", INTERP_IMPORT_FUNC as i64),
+    ("PyFunctionObject.func_globals", FUNC_GLOBALS as i64),
+    ("PyFunctionObject.func_builtins", FUNC_BUILTINS as i64),
+    ("PyFunctionObject.func_code", FUNC_CODE as i64),
+    ("PyCodeObject.co_kwonlyargcount", CODE_CO_KWONLYARGCOUNT as i64),
+    ("PyMethodObject.im_func", METHOD_IM_FUNC as i64),
+    ("PyMethodObject.im_self", METHOD_IM_SELF as i64),
+    ("PyThreadState.datastack_chunk", TSTATE_DATASTACK_CHUNK as i64),
+    ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
+    ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
+    ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
+    ("FRAME_SPECIALS_SIZE", FRAME_SPECIALS_SIZE as i64),
+    ("PyFrameObject.f_back", FRAMEOBJ_F_BACK as i64),
+    ("PyFrameObject.f_frame", FRAMEOBJ_F_FRAME as i64),
+    ("PyFrameObject._f_frame_data", FRAMEOBJ_FRAME_DATA as i64),
 ];
 
 /// Is a trace or profile function active for this thread? On 3.11 both set the C frame's
@@ -186,6 +219,109 @@ pub unsafe fn finish_returned_frame(
     result: *mut PyObject,
 ) -> *mut PyObject {
     result
+}
+
+/// Words of the data stack a frame for `code` takes.
+#[inline(always)]
+pub unsafe fn frame_words(code: *const PyObject) -> usize {
+    let nlocalsplus = *field::<i32>(code.cast(), CODE_CO_NLOCALSPLUS) as usize;
+    let stacksize = *field::<i32>(code.cast(), CODE_CO_STACKSIZE) as usize;
+    nlocalsplus + stacksize + FRAME_SPECIALS_SIZE
+}
+
+/// The specials `_PyFrame_InitializeSpecials` sets that only 3.11 has.
+#[inline(always)]
+pub unsafe fn init_version_specials(frame: *mut InterpreterFrame) {
+    *field::<u8>(frame.cast(), FRAME_IS_ENTRY) = 0;
+}
+
+/// After a frame pushed for a direct call has been evaluated: on 3.11 the caller clears and
+/// pops it, as `_PyEval_Vector` does with `_PyEvalFrameClearAndPop` (the frame is never at
+/// a data-stack chunk's start: direct calls only push within the current chunk).
+pub unsafe fn clear_and_pop_called_frame(tstate: *mut PyThreadState, frame: *mut InterpreterFrame) {
+    let remaining = field::<i32>(tstate.cast(), TSTATE_RECURSION_REMAINING);
+    *remaining -= 1;
+    clear_frame(tstate, frame);
+    *remaining += 1;
+    *field::<*mut InterpreterFrame>(tstate.cast(), TSTATE_DATASTACK_TOP) = frame;
+}
+
+/// `_PyFrame_Clear`: release the frame's references, or, when its frame object outlives
+/// it, move the frame's data into the frame object.
+unsafe fn clear_frame(tstate: *mut PyThreadState, frame: *mut InterpreterFrame) {
+    use pyo3_ffi::{Py_DECREF, Py_REFCNT, Py_XDECREF};
+    let frame_obj = field::<*mut PyObject>(frame.cast(), FRAME_FRAME_OBJ);
+    let f = *frame_obj;
+    if !f.is_null() {
+        *frame_obj = std::ptr::null_mut();
+        if Py_REFCNT(f) > 1 {
+            take_ownership(tstate, f, frame);
+            Py_DECREF(f);
+            return;
+        }
+        Py_DECREF(f);
+    }
+    let stacktop = *field::<i32>(frame.cast(), FRAME_STACKTOP) as usize;
+    let locals = field::<*mut PyObject>(frame.cast(), FRAME_LOCALSPLUS);
+    for i in 0..stacktop {
+        Py_XDECREF(*locals.add(i));
+    }
+    Py_XDECREF(*field::<*mut PyObject>(frame.cast(), FRAME_F_LOCALS));
+    Py_DECREF(*field::<*mut PyObject>(frame.cast(), FRAME_F_FUNC));
+    Py_DECREF(*field::<*mut PyObject>(frame.cast(), FRAME_F_CODE));
+}
+
+/// `_PyFrame_IsIncomplete`: the frame has not run its first traceable instruction yet.
+unsafe fn frame_is_incomplete(frame: *const InterpreterFrame) -> bool {
+    let code = *field::<*const u8>(frame.cast(), FRAME_F_CODE);
+    let first = code.add(CODE_CO_CODE_ADAPTIVE + 2 * *field::<i32>(code, CODE_CO_FIRSTTRACEABLE) as usize);
+    *field::<u8>(frame.cast(), FRAME_OWNER) != FRAME_OWNED_BY_GENERATOR
+        && *field::<*const u8>(frame.cast(), FRAME_PREV_INSTR) < first
+}
+
+/// `take_ownership`: copy the frame into its frame object, which from now on owns the
+/// locals, and link the frame object to its caller's.
+unsafe fn take_ownership(tstate: *mut PyThreadState, f: *mut PyObject, frame: *mut InterpreterFrame) {
+    extern "C" {
+        fn PyObject_GC_IsTracked(op: *mut PyObject) -> std::os::raw::c_int;
+        fn PyEval_GetFrame() -> *mut PyObject;
+    }
+    let stacktop = *field::<i32>(frame.cast(), FRAME_STACKTOP) as usize;
+    let data = field::<InterpreterFrame>(f.cast(), FRAMEOBJ_FRAME_DATA);
+    std::ptr::copy_nonoverlapping(frame as *const u8, data as *mut u8, FRAME_LOCALSPLUS + 8 * stacktop);
+    let frame = data;
+    *field::<*mut InterpreterFrame>(f.cast(), FRAMEOBJ_F_FRAME) = frame;
+    *field::<u8>(frame.cast(), FRAME_OWNER) = FRAME_OWNED_BY_FRAME_OBJECT;
+    if frame_is_incomplete(frame) {
+        let code = *field::<*const u8>(frame.cast(), FRAME_F_CODE);
+        let first = code.add(CODE_CO_CODE_ADAPTIVE + 2 * *field::<i32>(code, CODE_CO_FIRSTTRACEABLE) as usize);
+        *field::<*const u8>(frame.cast(), FRAME_PREV_INSTR) = first;
+    }
+    let previous = field::<*mut InterpreterFrame>(frame.cast(), FRAME_PREVIOUS);
+    let mut prev = *previous;
+    while !prev.is_null() && frame_is_incomplete(prev) {
+        prev = *field::<*mut InterpreterFrame>(prev.cast(), FRAME_PREVIOUS);
+    }
+    if !prev.is_null() {
+        // `_PyFrame_GetFrameObject(prev)`, through the public PyEval_GetFrame, which makes
+        // the current frame's object (and keeps any exception in flight).
+        let mut back = *field::<*mut PyObject>(prev.cast(), FRAME_FRAME_OBJ);
+        if back.is_null() {
+            let current = field::<*mut InterpreterFrame>(tstate_cframe(tstate), CFRAME_CURRENT_FRAME);
+            let saved = *current;
+            *current = prev;
+            back = PyEval_GetFrame();
+            *current = saved;
+        }
+        if !back.is_null() {
+            pyo3_ffi::Py_INCREF(back);
+            *field::<*mut PyObject>(f.cast(), FRAMEOBJ_F_BACK) = back;
+        }
+        *previous = std::ptr::null_mut();
+    }
+    if PyObject_GC_IsTracked(f) == 0 {
+        pyo3_ffi::PyObject_GC_Track(f.cast());
+    }
 }
 
 /// Is a trace or profile function set in any thread of the interpreter?

@@ -36,6 +36,7 @@ pub const CODE_CO_NAMES: usize = 32;
 pub const CODE_CO_EXCEPTIONTABLE: usize = 40;
 pub const CODE_CO_FLAGS: usize = 48;
 pub const CODE_CO_ARGCOUNT: usize = 52;
+pub const CODE_CO_KWONLYARGCOUNT: usize = 60;
 pub const CODE_CO_STACKSIZE: usize = 64;
 pub const CODE_CO_FIRSTLINENO: usize = 68;
 pub const CODE_CO_NLOCALSPLUS: usize = 72;
@@ -63,6 +64,7 @@ pub const TSTATE_C_RECURSION_REMAINING: usize = 36;
 pub const TSTATE_CFRAME: usize = 56;
 pub const TSTATE_DATASTACK_CHUNK: usize = 232;
 pub const TSTATE_DATASTACK_TOP: usize = 240;
+pub const TSTATE_DATASTACK_LIMIT: usize = 248;
 pub const STACK_CHUNK_DATA: usize = 24;
 pub const CFRAME_CURRENT_FRAME: usize = 0;
 pub const CFRAME_PREVIOUS: usize = 8;
@@ -93,6 +95,13 @@ pub const FUNC_VERSION: usize = 136;
 pub const CODE_CO_VERSION: usize = 92;
 pub const EXC_ARGS: usize = 24;
 pub const INTERP_IMPORT_FUNC: usize = 984;
+
+// Direct calls between compiled functions: PyFunctionObject, PyMethodObject, the data stack
+pub const FUNC_GLOBALS: usize = 16;
+pub const FUNC_BUILTINS: usize = 24;
+pub const FUNC_CODE: usize = 48;
+pub const METHOD_IM_FUNC: usize = 16;
+pub const METHOD_IM_SELF: usize = 24;
 
 /// Every constant above, by the name the layout shim reports it under.
 pub const CHECKED: &[(&str, i64)] = &[
@@ -141,9 +150,6 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.py_recursion_remaining", TSTATE_PY_RECURSION_REMAINING as i64),
     ("PyThreadState.py_recursion_limit", TSTATE_PY_RECURSION_LIMIT as i64),
     ("PyThreadState.c_recursion_remaining", TSTATE_C_RECURSION_REMAINING as i64),
-    ("PyThreadState.datastack_chunk", TSTATE_DATASTACK_CHUNK as i64),
-    ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
-    ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
     ("C_RECURSION_LIMIT", C_RECURSION_LIMIT as i64),
     ("PyInterpreterState.monitors", INTERP_MONITORS as i64),
     ("sizeof monitors.tools", MONITORS_TOOLS_SIZE as i64),
@@ -163,6 +169,16 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyCodeObject.co_version", CODE_CO_VERSION as i64),
     ("PyBaseExceptionObject.args", EXC_ARGS as i64),
     ("PyInterpreterState.imports.import_func", INTERP_IMPORT_FUNC as i64),
+    ("PyFunctionObject.func_globals", FUNC_GLOBALS as i64),
+    ("PyFunctionObject.func_builtins", FUNC_BUILTINS as i64),
+    ("PyFunctionObject.func_code", FUNC_CODE as i64),
+    ("PyCodeObject.co_kwonlyargcount", CODE_CO_KWONLYARGCOUNT as i64),
+    ("PyMethodObject.im_func", METHOD_IM_FUNC as i64),
+    ("PyMethodObject.im_self", METHOD_IM_SELF as i64),
+    ("PyThreadState.datastack_chunk", TSTATE_DATASTACK_CHUNK as i64),
+    ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
+    ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
+    ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
 ];
 
 /// Is any tracing, profiling or monitoring tool active for `code`? On 3.12 `sys.settrace`,
@@ -280,6 +296,23 @@ pub unsafe fn finish_returned_frame(
     }
     eval_default(tstate, frame, 0)
 }
+
+/// Words of the data stack a frame for `code` takes.
+#[inline(always)]
+pub unsafe fn frame_words(code: *const PyObject) -> usize {
+    *field::<i32>(code.cast(), CODE_CO_FRAMESIZE) as usize
+}
+
+/// The specials `_PyFrame_Initialize` sets that only 3.12 has.
+#[inline(always)]
+pub unsafe fn init_version_specials(frame: *mut InterpreterFrame) {
+    *field::<u16>(frame.cast(), FRAME_RETURN_OFFSET) = 0;
+}
+
+/// After a frame pushed for a direct call has been evaluated: on 3.12 the evaluation itself
+/// cleared and popped it (compiled return, or the interpreter's return and unwind paths).
+#[inline(always)]
+pub unsafe fn clear_and_pop_called_frame(_tstate: *mut PyThreadState, _frame: *mut InterpreterFrame) {}
 
 /// Is any tracing, profiling or monitoring active in the interpreter: a global event set
 /// (sys.settrace and sys.setprofile register as monitoring tools on 3.12), or a

@@ -12,6 +12,7 @@
 //! an exception set when it is an exception to unwind. `entry::run` does the frame bookkeeping
 //! around it.
 
+pub mod calls;
 pub mod entry;
 mod templates;
 

@@ -620,7 +620,11 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let base = jit.peek(nargs + 1);
     let kwnames = jit.kwnames.unwrap_or(std::ptr::null_mut());
     jit.set_prev_instr_current();
-    jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
+    if kwnames.is_null() {
+        jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64)]);
+    } else {
+        jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
+    }
     let depth_after_inputs = jit.depth() - nargs - 2;
     let raise = jit.raise_exit(depth_after_inputs);
     jit.asm.jump_if_zero(Reg::R0, raise);
