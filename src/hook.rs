@@ -243,10 +243,13 @@ pub fn installed() -> bool {
     unsafe { current_eval() == ours() as usize }
 }
 
-/// Would the hook run compiled code for a frame now (installed, compiling allowed)?
+/// Would the hook run compiled code for a frame of `tstate` now (installed, compiling
+/// allowed)? Reads the interpreter through `tstate` (no thread-local lookup).
 #[inline(always)]
-pub fn runs_compiled_code() -> bool {
-    COMPILE.load(Relaxed) && installed()
+pub unsafe fn runs_compiled_code(tstate: *mut PyThreadState) -> bool {
+    COMPILE.load(Relaxed)
+        && _PyInterpreterState_GetEvalFrameFunc(cpython::tstate_interp(tstate) as *mut InterpreterState) as usize
+            == ours() as usize
 }
 
 /// The user enabled the JIT (it may be suspended while tracing is active).

@@ -16,6 +16,7 @@
 #include "internal/pycore_code.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_pystate.h"
+#include "internal/pycore_long.h"
 #endif
 
 #include "autojit_layout.h"
@@ -120,6 +121,17 @@ static const autojit_layout_entry layout[] = {
     OFF(PyThreadState, datastack_top),
     OFF(PyThreadState, datastack_limit),
     OFF(_PyStackChunk, data),
+    /* ... and those the exact-int, exact-float and global-cache fast paths read */
+    OFF(PyDictObject, ma_version_tag),
+    CONST(PyLong_SHIFT),
+#if PY_VERSION_HEX >= 0x030C0000
+    {"PyLongObject.long_value.lv_tag", (long long)offsetof(PyLongObject, long_value.lv_tag)},
+    {"PyLongObject.long_value.ob_digit", (long long)offsetof(PyLongObject, long_value.ob_digit)},
+    CONST(_PyLong_NON_SIZE_BITS),
+#else
+    {"PyLongObject.ob_base.ob_size", (long long)offsetof(PyLongObject, ob_base.ob_size)},
+    OFF(PyLongObject, ob_digit),
+#endif
 #if PY_VERSION_HEX < 0x030C0000
     CONST(FRAME_SPECIALS_SIZE),
     OFF(PyFrameObject, f_back),

@@ -85,6 +85,11 @@ pub const FUNC_BUILTINS: usize = 24;
 pub const FUNC_CODE: usize = 48;
 pub const METHOD_IM_FUNC: usize = 16;
 pub const METHOD_IM_SELF: usize = 24;
+pub const DICT_MA_VERSION_TAG: usize = 24;
+pub const PYLONG_SHIFT: u32 = 30;
+// PyLongObject: a signed digit count (`ob_size`) and 30-bit digits.
+pub const LONG_OB_SIZE: usize = 16;
+pub const LONG_DIGITS: usize = 24;
 pub const TSTATE_DATASTACK_CHUNK: usize = 296;
 pub const TSTATE_DATASTACK_TOP: usize = 304;
 pub const TSTATE_DATASTACK_LIMIT: usize = 312;
@@ -164,6 +169,10 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
     ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
     ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
+    ("PyDictObject.ma_version_tag", DICT_MA_VERSION_TAG as i64),
+    ("PyLong_SHIFT", PYLONG_SHIFT as i64),
+    ("PyLongObject.ob_base.ob_size", LONG_OB_SIZE as i64),
+    ("PyLongObject.ob_digit", LONG_DIGITS as i64),
     ("FRAME_SPECIALS_SIZE", FRAME_SPECIALS_SIZE as i64),
     ("PyFrameObject.f_back", FRAMEOBJ_F_BACK as i64),
     ("PyFrameObject.f_frame", FRAMEOBJ_F_FRAME as i64),
@@ -219,6 +228,17 @@ pub unsafe fn finish_returned_frame(
     result: *mut PyObject,
 ) -> *mut PyObject {
     result
+}
+
+/// The value of an exact int of at most one digit (|value| < 2**30), as CPython's own
+/// fast paths read it; None for a bigger int.
+#[inline(always)]
+pub unsafe fn compact_int_value(obj: *const PyObject) -> Option<i64> {
+    let size = *field::<isize>(obj.cast(), LONG_OB_SIZE);
+    if !(-1..=1).contains(&size) {
+        return None;
+    }
+    Some(size as i64 * *field::<u32>(obj.cast(), LONG_DIGITS) as i64)
 }
 
 /// Words of the data stack a frame for `code` takes.

@@ -102,6 +102,12 @@ pub const FUNC_BUILTINS: usize = 24;
 pub const FUNC_CODE: usize = 48;
 pub const METHOD_IM_FUNC: usize = 16;
 pub const METHOD_IM_SELF: usize = 24;
+pub const DICT_MA_VERSION_TAG: usize = 24;
+pub const PYLONG_SHIFT: u32 = 30;
+// PyLongObject: a tag (sign in the low bits, digit count above them) and 30-bit digits.
+pub const LONG_LV_TAG: usize = 16;
+pub const LONG_DIGITS: usize = 24;
+pub const LONG_NON_SIZE_BITS: u32 = 3;
 
 /// Every constant above, by the name the layout shim reports it under.
 pub const CHECKED: &[(&str, i64)] = &[
@@ -179,6 +185,11 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.datastack_top", TSTATE_DATASTACK_TOP as i64),
     ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
     ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
+    ("PyDictObject.ma_version_tag", DICT_MA_VERSION_TAG as i64),
+    ("PyLong_SHIFT", PYLONG_SHIFT as i64),
+    ("PyLongObject.long_value.lv_tag", LONG_LV_TAG as i64),
+    ("PyLongObject.long_value.ob_digit", LONG_DIGITS as i64),
+    ("_PyLong_NON_SIZE_BITS", LONG_NON_SIZE_BITS as i64),
 ];
 
 /// Is any tracing, profiling or monitoring tool active for `code`? On 3.12 `sys.settrace`,
@@ -295,6 +306,18 @@ pub unsafe fn finish_returned_frame(
         pyo3_ffi::Py_DECREF(result);
     }
     eval_default(tstate, frame, 0)
+}
+
+/// The value of an exact int of at most one digit (|value| < 2**30), as CPython's own
+/// "compact" fast paths read it; None for a bigger int.
+#[inline(always)]
+pub unsafe fn compact_int_value(obj: *const PyObject) -> Option<i64> {
+    let tag = *field::<usize>(obj.cast(), LONG_LV_TAG);
+    if tag >= 2 << LONG_NON_SIZE_BITS {
+        return None;
+    }
+    let sign = 1 - (tag & 3) as i64;
+    Some(sign * *field::<u32>(obj.cast(), LONG_DIGITS) as i64)
 }
 
 /// Words of the data stack a frame for `code` takes.

@@ -9,6 +9,8 @@ use pyo3_ffi::*;
 use std::os::raw::c_int;
 
 mod calls;
+pub mod global_cache;
+pub mod numbers;
 mod containers;
 mod matching;
 pub use calls::*;

@@ -20,6 +20,7 @@ use crate::backend::{Arg, Assembler, Label, Reg};
 use crate::bytecode::{self, Bytecode, Instr, Op};
 use crate::codemem::CodeBlock;
 use crate::cpython::{self, InterpreterFrame};
+use crate::runtime;
 use crate::stats::STATS;
 use pyo3_ffi::{PyObject, PyThreadState};
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ pub struct Compiled {
     /// Code-unit start of each compiled instruction and the byte offset of its code: where
     /// tier 2 hands control back to tier 1.
     pub instruction_offsets: HashMap<usize, usize>,
+    /// The LOAD_GLOBAL caches the code points at (kept alive as long as the code).
+    _global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
 }
 
 impl Compiled {
@@ -78,6 +81,8 @@ pub struct Jit<'a> {
     pub code: *mut PyObject,
     /// Positions some jump lands on.
     jump_targets: std::collections::HashSet<usize>,
+    /// LOAD_GLOBAL caches, one per site, moved into the `Compiled`.
+    pub global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
 }
 
 impl<'a> Jit<'a> {
@@ -259,6 +264,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
                 _ => None,
             })
             .collect(),
+        global_caches: Vec::new(),
     };
 
     jit.asm.prologue();
@@ -291,6 +297,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     }
     jit.emit_exits();
     let fallbacks = std::mem::take(&mut jit.fallbacks);
+    let global_caches = std::mem::take(&mut jit.global_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
@@ -299,7 +306,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     STATS.compiled.incr();
     STATS.fallback_instructions.add(fallbacks.len() as u64);
     crate::stats::count_fallbacks(&fallbacks);
-    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets })
+    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets, _global_caches: global_caches })
 }
 
 /// Instructions that never run Python code or release a reference.

@@ -26,7 +26,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         SWAP => gen_swap(jit, instr),
         RETURN_VALUE => gen_return_value(jit),
         RETURN_CONST => gen_return_const(jit, instr),
-        BINARY_OP => gen_binary(jit, runtime::binary_op as usize, instr.arg as u64),
+        BINARY_OP => gen_binary(jit, runtime::numbers::binary_op as usize, instr.arg as u64),
         COMPARE_OP => gen_compare_op(jit, instr),
         IS_OP => gen_is_op(jit, instr),
         CONTAINS_OP => gen_contains_op(jit, instr),
@@ -353,7 +353,55 @@ fn gen_compare_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
     if op > 5 {
         return None;
     }
-    gen_binary(jit, runtime::rich_compare as usize, op as u64)
+    if let Some((jump, jump_when)) = following_forward_branch(jit) {
+        gen_compare_and_branch_fast_path(jit, op as u64, jump, jump_when)?;
+    }
+    gen_binary(jit, runtime::numbers::rich_compare as usize, op as u64)
+}
+
+/// The conditional forward jump right after the current instruction, if there is one,
+/// with the truth value it jumps on.
+fn following_forward_branch(jit: &Jit) -> Option<(&'static Instr, bool)> {
+    use Op::*;
+    let next: &Instr = jit.bytecode.instrs.get(jit.pos + 1)?;
+    // The bytecode outlives compilation of this unit; the reference is only used here.
+    let next: &'static Instr = unsafe { &*(next as *const Instr) };
+    if next.start != jit.instr().next || is_backward(next) {
+        return None;
+    }
+    match next.op {
+        POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE => Some((next, false)),
+        POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE => Some((next, true)),
+        _ => None,
+    }
+}
+
+/// COMPARE_OP followed by a conditional jump, for one-digit ints and floats: compare and
+/// branch without making a bool (no Python code can run, nothing can raise). Other operands
+/// fall through to the ordinary COMPARE_OP code, which pushes the result for the jump.
+fn gen_compare_and_branch_fast_path(jit: &mut Jit, op: u64, jump: &Instr, jump_when: bool) -> Option<()> {
+    let target = jit.label_at(match jump.flow() {
+        crate::bytecode::Flow::Branch(t) => t,
+        _ => return None,
+    })?;
+    let after = jit.label_at(jump.next)?;
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let general = jit.asm.new_label();
+    jit.call(runtime::numbers::fast_compare as usize, &[Arg::Slot(lhs), Arg::Slot(rhs), Arg::Imm(op)]);
+    jit.asm.jump_if_equal_imm(Reg::R0, runtime::numbers::NOT_FAST as u64, general);
+    jit.asm.mov(Reg::S0, Reg::R0);
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.decref(Reg::R0);
+    jit.asm.load_slot(Reg::R0, rhs);
+    jit.asm.decref(Reg::R0);
+    if jump_when {
+        jit.asm.jump_if_nonzero(Reg::S0, target);
+    } else {
+        jit.asm.jump_if_zero(Reg::S0, target);
+    }
+    jit.asm.jump(after);
+    jit.asm.bind(general);
+    Some(())
 }
 
 fn gen_contains_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
@@ -549,7 +597,10 @@ fn gen_load_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let name = *jit.names.get((instr.arg >> 1) as usize)?;
     let push_null = instr.arg & 1 == 1;
     jit.set_prev_instr_current();
-    jit.call(runtime::load_global as usize, &[Arg::Frame, Arg::Imm(name as u64)]);
+    let cache = runtime::global_cache::GlobalCache::new();
+    let cache_addr = &*cache as *const _ as u64;
+    jit.global_caches.push(cache);
+    jit.call(runtime::global_cache::load_global_cached as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Imm(cache_addr)]);
     let raise = jit.raise_exit(jit.depth());
     jit.asm.jump_if_zero(Reg::R0, raise);
     let mut depth = jit.depth();

@@ -1,0 +1,175 @@
+//! Fast paths for BINARY_OP and COMPARE_OP on exact ints of one digit and exact floats: the
+//! arithmetic CPython's own int and float implementations do for such operands, without
+//! the generic number protocol. Anything else (subclasses, big ints, zero divisors, other
+//! types) goes through the protocol as before.
+//!
+//! Exactness: one-digit ints are below 2**30 in magnitude, so sums, differences and
+//! products fit an i64 exactly, and every such int converts to a double exactly, which is
+//! how CPython itself mixes them with floats (`float_add` and friends, `float_richcompare`,
+//! `long_true_divide` for operands below 2**53). Results are built by the same
+//! constructors (`PyLong_FromLongLong` shares the small-int cache; `PyFloat_FromDouble`).
+
+use crate::cpython;
+use pyo3_ffi::*;
+use std::os::raw::c_int;
+
+/// A number operand the fast paths understand.
+#[derive(Clone, Copy)]
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+#[inline(always)]
+unsafe fn classify(obj: *mut PyObject) -> Option<Num> {
+    let tp = Py_TYPE(obj);
+    if tp == std::ptr::addr_of_mut!(PyLong_Type) {
+        cpython::compact_int_value(obj).map(Num::Int)
+    } else if tp == std::ptr::addr_of_mut!(PyFloat_Type) {
+        Some(Num::Float(PyFloat_AS_DOUBLE(obj)))
+    } else {
+        None
+    }
+}
+
+impl Num {
+    fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+// BINARY_OP arguments (NB_*); the in-place forms are these plus 13, and behave the same on
+// ints and floats (neither type has in-place slots).
+const NB_ADD: u64 = 0;
+const NB_AND: u64 = 1;
+const NB_FLOOR_DIVIDE: u64 = 2;
+const NB_MULTIPLY: u64 = 5;
+const NB_REMAINDER: u64 = 6;
+const NB_OR: u64 = 7;
+const NB_SUBTRACT: u64 = 10;
+const NB_TRUE_DIVIDE: u64 = 11;
+const NB_XOR: u64 = 12;
+const NB_INPLACE_OFFSET: u64 = 13;
+
+/// BINARY_OP: the fast path when it applies, else the number protocol. A new reference or
+/// null with an exception set; the operands are borrowed.
+pub unsafe extern "C" fn binary_op(lhs: *mut PyObject, rhs: *mut PyObject, oparg: u64) -> *mut PyObject {
+    if let (Some(a), Some(b)) = (classify(lhs), classify(rhs)) {
+        let op = if oparg >= NB_INPLACE_OFFSET { oparg - NB_INPLACE_OFFSET } else { oparg };
+        let result = match (a, b) {
+            (Num::Int(a), Num::Int(b)) => int_op(op, a, b),
+            _ => float_op(op, a.as_f64(), b.as_f64()),
+        };
+        if !result.is_null() {
+            return result;
+        }
+    }
+    super::binary_op(lhs, rhs, oparg)
+}
+
+/// One-digit int operands: null (no exception) where the fast path does not apply.
+#[inline(always)]
+unsafe fn int_op(op: u64, a: i64, b: i64) -> *mut PyObject {
+    let value = match op {
+        NB_ADD => a + b,
+        NB_SUBTRACT => a - b,
+        NB_MULTIPLY => a * b,
+        NB_AND => a & b,
+        NB_OR => a | b,
+        NB_XOR => a ^ b,
+        NB_FLOOR_DIVIDE if b != 0 => floor_div(a, b),
+        NB_REMAINDER if b != 0 => py_mod(a, b),
+        NB_TRUE_DIVIDE if b != 0 => return PyFloat_FromDouble(a as f64 / b as f64),
+        _ => return std::ptr::null_mut(),
+    };
+    PyLong_FromLongLong(value)
+}
+
+/// Python's `a // b`: the quotient rounded toward negative infinity (`b != 0`).
+fn floor_div(a: i64, b: i64) -> i64 {
+    let q = a / b;
+    if a % b != 0 && (a < 0) != (b < 0) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// Python's `a % b`: the remainder with the divisor's sign (`b != 0`).
+fn py_mod(a: i64, b: i64) -> i64 {
+    let r = a % b;
+    if r != 0 && (r < 0) != (b < 0) {
+        r + b
+    } else {
+        r
+    }
+}
+
+/// Float operands (at least one a float, any int among them one digit).
+#[inline(always)]
+unsafe fn float_op(op: u64, a: f64, b: f64) -> *mut PyObject {
+    let value = match op {
+        NB_ADD => a + b,
+        NB_SUBTRACT => a - b,
+        NB_MULTIPLY => a * b,
+        NB_TRUE_DIVIDE if b != 0.0 => a / b,
+        _ => return std::ptr::null_mut(),
+    };
+    PyFloat_FromDouble(value)
+}
+
+/// Result of `fast_compare` when the operands are not for the fast path.
+pub const NOT_FAST: i64 = 2;
+
+/// COMPARE_OP's truth for one-digit ints and floats: 0 or 1, or `NOT_FAST`. Borrows the
+/// operands; never raises (such comparisons call no Python code).
+pub unsafe extern "C" fn fast_compare(lhs: *mut PyObject, rhs: *mut PyObject, op: u64) -> i64 {
+    let (Some(a), Some(b)) = (classify(lhs), classify(rhs)) else {
+        return NOT_FAST;
+    };
+    let truth = match (a, b) {
+        (Num::Int(a), Num::Int(b)) => compare(op, a, b),
+        _ => compare(op, a.as_f64(), b.as_f64()),
+    };
+    truth as i64
+}
+
+#[inline(always)]
+fn compare<T: PartialOrd>(op: u64, a: T, b: T) -> bool {
+    // Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE.
+    match op {
+        0 => a < b,
+        1 => a <= b,
+        2 => a == b,
+        3 => a != b,
+        4 => a > b,
+        _ => a >= b,
+    }
+}
+
+/// COMPARE_OP producing an object: True/False from the fast path, else the rich comparison.
+pub unsafe extern "C" fn rich_compare(lhs: *mut PyObject, rhs: *mut PyObject, op: u64) -> *mut PyObject {
+    match fast_compare(lhs, rhs, op) {
+        0 => Py_NewRef(Py_False()),
+        1 => Py_NewRef(Py_True()),
+        _ => PyObject_RichCompare(lhs, rhs, op as c_int),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{floor_div, py_mod};
+
+    /// Python's floor division and remainder on every sign combination (values from Python).
+    #[test]
+    fn floor_division_and_remainder_follow_python() {
+        let cases = [(7, 2, 3, 1), (-7, 2, -4, 1), (7, -2, -4, -1), (-7, -2, 3, -1), (6, 3, 2, 0), (-6, 3, -2, 0), (6, -3, -2, 0), (0, -5, 0, 0), (1, 1 << 29, 0, 1), (-1, 1 << 29, -1, (1 << 29) - 1)];
+        for (a, b, q, r) in cases {
+            assert_eq!(floor_div(a, b), q, "{a} // {b}");
+            assert_eq!(py_mod(a, b), r, "{a} % {b}");
+        }
+    }
+}
