@@ -86,3 +86,59 @@ def test_comparison_branches_negated_and_in_loops(op):
         "loop",
     )
     check_calls(fn, pairs())
+
+
+def test_float_results_reuse_only_dying_operands():
+    # Every float that is still referenced (a local, a list item, a default, a global) must
+    # keep its value when an operation reuses a dying operand for its result.
+    def floats(a, b, keep=[0.5]):
+        t = a * b
+        u = t + 1.0
+        lst = [a + b, t]
+        v = lst[0] * 2.0
+        w = (a + b) * (a - b) + keep[0]
+        x = keep[0] + (t * t)
+        t -= 0.25
+        return t, u, lst, v, w, x, keep
+
+    check_calls(floats, [((a, b), {}) for a in (1.5, -0.0, 3, 2**30) for b in (2.5, 1, math.nan, -math.inf)])
+
+
+SUBSCRIPT_CASES = [
+    ([10, 20, 30], 0), ([10, 20, 30], 2), ([10, 20, 30], -1), ([10, 20, 30], -3), ([10, 20, 30], 3),
+    ([10, 20, 30], -4), ([10, 20, 30], 2**30), ([10, 20, 30], 10**20), ([10, 20, 30], True),
+    ([10, 20, 30], 1.0), ((1, 2), 1), ((1, 2), -3), ((), 0), ({"a": 1, (1, 2): 2}, "a"),
+    ({"a": 1, (1, 2): 2}, (1, 2)), ({"a": 1}, "b"), ({"a": 1}, (3, 4)), ({"a": 1}, [1]),
+    ({1: "one"}, 1.0), ({1: "one"}, True), ("text", 1), ("text", -1), (range(5), 2),
+]
+
+
+def test_subscript_loads():
+    def load(container, key):
+        return container[key]
+
+    check_calls(load, [((c, k), {}) for c, k in SUBSCRIPT_CASES])
+
+
+def test_subscript_stores():
+    def store(container, key):
+        container[key] = "new"
+        return container
+
+    cases = [(c, k) for c, k in SUBSCRIPT_CASES if not isinstance(c, (tuple, str, range))]
+    check_calls(store, [((c, k), {}) for c, k in cases])
+
+
+def test_list_store_releases_the_old_item_after_storing():
+    def replace(items):
+        log = []
+
+        class Noisy:
+            def __del__(self):
+                log.append(list(items))
+
+        items[0] = Noisy()
+        items[0] = "last"
+        return items, log
+
+    check_calls(replace, [(([1, 2],), {})])

@@ -11,6 +11,7 @@ use std::os::raw::c_int;
 mod calls;
 pub mod global_cache;
 pub mod numbers;
+pub mod subscripts;
 mod containers;
 mod matching;
 pub use calls::*;

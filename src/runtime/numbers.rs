@@ -54,20 +54,40 @@ const NB_TRUE_DIVIDE: u64 = 11;
 const NB_XOR: u64 = 12;
 const NB_INPLACE_OFFSET: u64 = 13;
 
-/// BINARY_OP: the fast path when it applies, else the number protocol. A new reference or
-/// null with an exception set; the operands are borrowed.
-pub unsafe extern "C" fn binary_op(lhs: *mut PyObject, rhs: *mut PyObject, oparg: u64) -> *mut PyObject {
+/// BINARY_OP on two values of the frame's stack, which the caller releases right after: the
+/// fast path when it applies, else the number protocol. A new reference or null with an
+/// exception set.
+///
+/// Like CPython 3.12's float specializations, a float result reuses an operand float that
+/// only the stack holds (it dies right after anyway) instead of allocating a new one.
+pub unsafe extern "C" fn binary_op_on_stack(lhs: *mut PyObject, rhs: *mut PyObject, oparg: u64) -> *mut PyObject {
     if let (Some(a), Some(b)) = (classify(lhs), classify(rhs)) {
         let op = if oparg >= NB_INPLACE_OFFSET { oparg - NB_INPLACE_OFFSET } else { oparg };
         let result = match (a, b) {
             (Num::Int(a), Num::Int(b)) => int_op(op, a, b),
-            _ => float_op(op, a.as_f64(), b.as_f64()),
+            _ => match float_value(op, a.as_f64(), b.as_f64()) {
+                Some(value) => float_result(value, lhs, rhs),
+                None => std::ptr::null_mut(),
+            },
         };
         if !result.is_null() {
             return result;
         }
     }
     super::binary_op(lhs, rhs, oparg)
+}
+
+/// A float object holding `value`: a dying operand float if there is one, else a new one.
+#[inline(always)]
+unsafe fn float_result(value: f64, lhs: *mut PyObject, rhs: *mut PyObject) -> *mut PyObject {
+    for operand in [lhs, rhs] {
+        if Py_TYPE(operand) == std::ptr::addr_of_mut!(PyFloat_Type) && Py_REFCNT(operand) == 1 {
+            (*(operand as *mut PyFloatObject)).ob_fval = value;
+            Py_INCREF(operand);
+            return operand;
+        }
+    }
+    PyFloat_FromDouble(value)
 }
 
 /// One-digit int operands: null (no exception) where the fast path does not apply.
@@ -108,17 +128,17 @@ fn py_mod(a: i64, b: i64) -> i64 {
     }
 }
 
-/// Float operands (at least one a float, any int among them one digit).
+/// Float operands (at least one a float, any int among them one digit): the result, or
+/// None where the fast path does not apply.
 #[inline(always)]
-unsafe fn float_op(op: u64, a: f64, b: f64) -> *mut PyObject {
-    let value = match op {
+fn float_value(op: u64, a: f64, b: f64) -> Option<f64> {
+    Some(match op {
         NB_ADD => a + b,
         NB_SUBTRACT => a - b,
         NB_MULTIPLY => a * b,
         NB_TRUE_DIVIDE if b != 0.0 => a / b,
-        _ => return std::ptr::null_mut(),
-    };
-    PyFloat_FromDouble(value)
+        _ => return None,
+    })
 }
 
 /// Result of `fast_compare` when the operands are not for the fast path.

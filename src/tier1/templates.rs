@@ -26,7 +26,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         SWAP => gen_swap(jit, instr),
         RETURN_VALUE => gen_return_value(jit),
         RETURN_CONST => gen_return_const(jit, instr),
-        BINARY_OP => gen_binary(jit, runtime::numbers::binary_op as usize, instr.arg as u64),
+        BINARY_OP => gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, instr.arg as u64),
         COMPARE_OP => gen_compare_op(jit, instr),
         IS_OP => gen_is_op(jit, instr),
         CONTAINS_OP => gen_contains_op(jit, instr),
@@ -34,7 +34,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         UNARY_POSITIVE => gen_unary(jit, runtime::unary_positive as usize),
         UNARY_INVERT => gen_unary(jit, runtime::unary_invert as usize),
         UNARY_NOT => gen_unary(jit, runtime::unary_not as usize),
-        BINARY_SUBSCR => gen_binary(jit, runtime::get_item as usize, 0),
+        BINARY_SUBSCR => gen_binary(jit, runtime::subscripts::get_item as usize, 0),
         STORE_SUBSCR => gen_store_subscr(jit),
         POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE | POP_JUMP_BACKWARD_IF_FALSE => gen_pop_jump_if(jit, instr, false),
         POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE => gen_pop_jump_if(jit, instr, true),
@@ -434,7 +434,7 @@ fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     // Stack: value, container, key.
     let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
     jit.set_prev_instr_current();
-    jit.call(runtime::set_item as usize, &[Arg::Slot(container), Arg::Slot(key), Arg::Slot(value)]);
+    jit.call(runtime::subscripts::set_item as usize, &[Arg::Slot(container), Arg::Slot(key), Arg::Slot(value)]);
     jit.asm.mov(Reg::S0, Reg::R0);
     for slot in [value, container, key] {
         jit.asm.load_slot(Reg::R0, slot);
