@@ -17,6 +17,7 @@
 #include "internal/pycore_interp.h"
 #include "internal/pycore_pystate.h"
 #include "internal/pycore_long.h"
+#include "internal/pycore_dict.h"
 #endif
 
 #include "autojit_layout.h"
@@ -123,6 +124,15 @@ static const autojit_layout_entry layout[] = {
     OFF(_PyStackChunk, data),
     /* ... and those the exact-int, exact-float and global-cache fast paths read */
     OFF(PyDictObject, ma_version_tag),
+    /* ... and the attribute caches: shared (split) dict keys and instance values */
+    OFF(PyHeapTypeObject, ht_cached_keys),
+    OFF(PyDictKeysObject, dk_log2_index_bytes),
+    OFF(PyDictKeysObject, dk_kind),
+    OFF(PyDictKeysObject, dk_nentries),
+    OFF(PyDictKeysObject, dk_indices),
+    SIZE(PyDictUnicodeEntry),
+    CONST(DICT_KEYS_SPLIT),
+    CONST(Py_TPFLAGS_MANAGED_DICT),
     CONST(PyLong_SHIFT),
 #if PY_VERSION_HEX >= 0x030C0000
     {"PyLongObject.long_value.lv_tag", (long long)offsetof(PyLongObject, long_value.lv_tag)},

@@ -86,6 +86,15 @@ pub const FUNC_CODE: usize = 48;
 pub const METHOD_IM_FUNC: usize = 16;
 pub const METHOD_IM_SELF: usize = 24;
 pub const DICT_MA_VERSION_TAG: usize = 24;
+// Shared (split) dict keys of a class's instances, and instance values.
+pub const HEAPTYPE_CACHED_KEYS: usize = 872;
+pub const DICTKEYS_LOG2_INDEX_BYTES: usize = 9;
+pub const DICTKEYS_KIND: usize = 10;
+pub const DICTKEYS_NENTRIES: usize = 24;
+pub const DICTKEYS_INDICES: usize = 32;
+pub const DICT_UNICODE_ENTRY_SIZE: usize = 16;
+pub const DICT_KEYS_SPLIT: u8 = 2;
+pub const TPFLAGS_MANAGED_DICT: u64 = 1 << 4;
 pub const PYLONG_SHIFT: u32 = 30;
 // PyLongObject: a signed digit count (`ob_size`) and 30-bit digits.
 pub const LONG_OB_SIZE: usize = 16;
@@ -170,6 +179,14 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
     ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
     ("PyDictObject.ma_version_tag", DICT_MA_VERSION_TAG as i64),
+    ("PyHeapTypeObject.ht_cached_keys", HEAPTYPE_CACHED_KEYS as i64),
+    ("PyDictKeysObject.dk_log2_index_bytes", DICTKEYS_LOG2_INDEX_BYTES as i64),
+    ("PyDictKeysObject.dk_kind", DICTKEYS_KIND as i64),
+    ("PyDictKeysObject.dk_nentries", DICTKEYS_NENTRIES as i64),
+    ("PyDictKeysObject.dk_indices", DICTKEYS_INDICES as i64),
+    ("sizeof PyDictUnicodeEntry", DICT_UNICODE_ENTRY_SIZE as i64),
+    ("DICT_KEYS_SPLIT", DICT_KEYS_SPLIT as i64),
+    ("Py_TPFLAGS_MANAGED_DICT", TPFLAGS_MANAGED_DICT as i64),
     ("PyLong_SHIFT", PYLONG_SHIFT as i64),
     ("PyLongObject.ob_base.ob_size", LONG_OB_SIZE as i64),
     ("PyLongObject.ob_digit", LONG_DIGITS as i64),
@@ -239,6 +256,14 @@ pub unsafe fn compact_int_value(obj: *const PyObject) -> Option<i64> {
         return None;
     }
     Some(size as i64 * *field::<u32>(obj.cast(), LONG_DIGITS) as i64)
+}
+
+/// The inline values of an instance whose type has a managed dict, or null when its dict
+/// has been materialized: the pointer four words before the object
+/// (`_PyObject_ValuesPointer` in pycore_object.h).
+#[inline(always)]
+pub unsafe fn instance_values(obj: *const PyObject) -> *mut *mut PyObject {
+    *(obj as *const *mut *mut PyObject).sub(4)
 }
 
 /// Words of the data stack a frame for `code` takes.

@@ -103,6 +103,15 @@ pub const FUNC_CODE: usize = 48;
 pub const METHOD_IM_FUNC: usize = 16;
 pub const METHOD_IM_SELF: usize = 24;
 pub const DICT_MA_VERSION_TAG: usize = 24;
+// Shared (split) dict keys of a class's instances, and instance values.
+pub const HEAPTYPE_CACHED_KEYS: usize = 880;
+pub const DICTKEYS_LOG2_INDEX_BYTES: usize = 9;
+pub const DICTKEYS_KIND: usize = 10;
+pub const DICTKEYS_NENTRIES: usize = 24;
+pub const DICTKEYS_INDICES: usize = 32;
+pub const DICT_UNICODE_ENTRY_SIZE: usize = 16;
+pub const DICT_KEYS_SPLIT: u8 = 2;
+pub const TPFLAGS_MANAGED_DICT: u64 = 1 << 4;
 pub const PYLONG_SHIFT: u32 = 30;
 // PyLongObject: a tag (sign in the low bits, digit count above them) and 30-bit digits.
 pub const LONG_LV_TAG: usize = 16;
@@ -186,6 +195,14 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("PyThreadState.datastack_limit", TSTATE_DATASTACK_LIMIT as i64),
     ("_PyStackChunk.data", STACK_CHUNK_DATA as i64),
     ("PyDictObject.ma_version_tag", DICT_MA_VERSION_TAG as i64),
+    ("PyHeapTypeObject.ht_cached_keys", HEAPTYPE_CACHED_KEYS as i64),
+    ("PyDictKeysObject.dk_log2_index_bytes", DICTKEYS_LOG2_INDEX_BYTES as i64),
+    ("PyDictKeysObject.dk_kind", DICTKEYS_KIND as i64),
+    ("PyDictKeysObject.dk_nentries", DICTKEYS_NENTRIES as i64),
+    ("PyDictKeysObject.dk_indices", DICTKEYS_INDICES as i64),
+    ("sizeof PyDictUnicodeEntry", DICT_UNICODE_ENTRY_SIZE as i64),
+    ("DICT_KEYS_SPLIT", DICT_KEYS_SPLIT as i64),
+    ("Py_TPFLAGS_MANAGED_DICT", TPFLAGS_MANAGED_DICT as i64),
     ("PyLong_SHIFT", PYLONG_SHIFT as i64),
     ("PyLongObject.long_value.lv_tag", LONG_LV_TAG as i64),
     ("PyLongObject.long_value.ob_digit", LONG_DIGITS as i64),
@@ -318,6 +335,20 @@ pub unsafe fn compact_int_value(obj: *const PyObject) -> Option<i64> {
     }
     let sign = 1 - (tag & 3) as i64;
     Some(sign * *field::<u32>(obj.cast(), LONG_DIGITS) as i64)
+}
+
+/// The inline values of an instance whose type has a managed dict, or null when its dict
+/// has been materialized. Three words before the object is a tagged pointer: the dict, or
+/// (odd) the values array minus one byte (`_PyObject_DictOrValuesPointer`,
+/// `_PyDictOrValues_GetValues` in pycore_object.h).
+#[inline(always)]
+pub unsafe fn instance_values(obj: *const PyObject) -> *mut *mut PyObject {
+    let tagged = *(obj as *const usize).sub(3);
+    if tagged & 1 == 1 {
+        (tagged + 1) as *mut *mut PyObject
+    } else {
+        std::ptr::null_mut()
+    }
 }
 
 /// Words of the data stack a frame for `code` takes.

@@ -9,6 +9,7 @@ use pyo3_ffi::*;
 use std::os::raw::c_int;
 
 mod calls;
+pub mod attr_cache;
 pub mod global_cache;
 pub mod numbers;
 pub mod subscripts;

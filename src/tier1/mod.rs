@@ -37,6 +37,8 @@ pub struct Compiled {
     pub instruction_offsets: HashMap<usize, usize>,
     /// The LOAD_GLOBAL caches the code points at (kept alive as long as the code).
     _global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
+    /// The LOAD_ATTR caches likewise.
+    _attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
 }
 
 impl Compiled {
@@ -83,6 +85,8 @@ pub struct Jit<'a> {
     jump_targets: std::collections::HashSet<usize>,
     /// LOAD_GLOBAL caches, one per site, moved into the `Compiled`.
     pub global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
+    /// LOAD_ATTR caches likewise.
+    pub attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
 }
 
 impl<'a> Jit<'a> {
@@ -199,6 +203,14 @@ impl<'a> Jit<'a> {
         label
     }
 
+    /// A new LOAD_ATTR cache for the site being compiled, by address.
+    pub fn new_attr_cache(&mut self) -> u64 {
+        let cache = runtime::attr_cache::AttrCache::new();
+        let addr = &*cache as *const _ as u64;
+        self.attr_caches.push(cache);
+        addr
+    }
+
     /// Call a runtime helper.
     pub fn call(&mut self, helper: usize, args: &[Arg]) {
         self.asm.call(helper, args);
@@ -265,6 +277,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
             })
             .collect(),
         global_caches: Vec::new(),
+        attr_caches: Vec::new(),
     };
 
     jit.asm.prologue();
@@ -298,6 +311,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     jit.emit_exits();
     let fallbacks = std::mem::take(&mut jit.fallbacks);
     let global_caches = std::mem::take(&mut jit.global_caches);
+    let attr_caches = std::mem::take(&mut jit.attr_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
@@ -306,7 +320,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     STATS.compiled.incr();
     STATS.fallback_instructions.add(fallbacks.len() as u64);
     crate::stats::count_fallbacks(&fallbacks);
-    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets, _global_caches: global_caches })
+    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets, _global_caches: global_caches, _attr_caches: attr_caches })
 }
 
 /// Instructions that never run Python code or release a reference.

@@ -627,7 +627,8 @@ fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
     jit.set_prev_instr_current();
-    jit.call(runtime::get_attr as usize, &[Arg::Slot(slot), Arg::Imm(name as u64)]);
+    let cache = jit.new_attr_cache();
+    jit.call(runtime::attr_cache::load_attr_cached as usize, &[Arg::Slot(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
     jit.asm.mov(Reg::S0, Reg::R0);
     jit.asm.load_slot(Reg::R0, slot);
     jit.asm.decref(Reg::R0);
@@ -642,7 +643,8 @@ fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
     jit.set_prev_instr_current();
-    jit.call(runtime::load_method as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64)]);
+    let cache = jit.new_attr_cache();
+    jit.call(runtime::attr_cache::load_method_cached as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
     let raise = jit.raise_exit(jit.depth() - 1);
     jit.asm.jump_if_negative_i32(Reg::R0, raise);
     check_tracing(jit, jit.instr().next, jit.depth() + 1);

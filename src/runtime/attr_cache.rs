@@ -1,0 +1,234 @@
+//! LOAD_ATTR's per-site cache, for the cases CPython's own specializer handles most:
+//!
+//! - an instance attribute kept in the instance's inline values (`self.x` on an ordinary
+//!   class): read `values[index]` directly;
+//! - a method found on the type of an object that has no instance dict (`items.append`), or
+//!   whose inline values cannot hold the name (`self.method()`): push the function and the
+//!   object without looking anything up.
+//!
+//! The cache is keyed on the type and its version tag. CPython gives a type a new version
+//! (tags are never reused) whenever the type or anything on its MRO changes, so while the tag
+//! matches, the type-side answer stands, and the type's dict keeps the cached method alive
+//! (the cache borrows it). The instance side is checked on every use. Anything else takes the
+//! generic path, which then tries to fill the cache.
+
+use super::load_method;
+use crate::cpython::{self, field};
+use pyo3_ffi::*;
+
+extern "C" {
+    fn _PyType_Lookup(tp: *mut PyTypeObject, name: *mut PyObject) -> *mut PyObject;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Empty,
+    /// The attribute is `values[index]` of the instance's inline values.
+    InstanceValue,
+    /// A method on a type whose instances have no dict.
+    MethodNoDict,
+    /// A method on a type whose instances' inline values cannot hold the name: the shared
+    /// keys (append-only) did not contain it with `nentries` entries.
+    MethodWithValues,
+}
+
+/// One LOAD_ATTR site's cache.
+pub struct AttrCache {
+    tp: *mut PyTypeObject,
+    version: u32,
+    kind: Kind,
+    index: usize,
+    descr: *mut PyObject,
+    keys: *const u8,
+    nentries: isize,
+}
+
+const EMPTY: AttrCache = AttrCache {
+    tp: std::ptr::null_mut(),
+    version: 0,
+    kind: Kind::Empty,
+    index: 0,
+    descr: std::ptr::null_mut(),
+    keys: std::ptr::null(),
+    nentries: 0,
+};
+
+impl AttrCache {
+    pub fn new() -> Box<AttrCache> {
+        Box::new(EMPTY)
+    }
+
+    /// Does the cache describe `tp` as it is now?
+    #[inline(always)]
+    unsafe fn matches(&self, tp: *mut PyTypeObject) -> bool {
+        self.tp == tp && (*tp).tp_version_tag == self.version
+    }
+}
+
+#[inline(always)]
+unsafe fn flags(tp: *mut PyTypeObject) -> u64 {
+    (*tp).tp_flags as u64
+}
+
+/// The instance's inline values, if its type has managed dicts and its dict is not
+/// materialized; null otherwise.
+#[inline(always)]
+unsafe fn values_of(owner: *mut PyObject, tp: *mut PyTypeObject) -> *mut *mut PyObject {
+    if flags(tp) & cpython::TPFLAGS_MANAGED_DICT == 0 {
+        return std::ptr::null_mut();
+    }
+    cpython::instance_values(owner)
+}
+
+/// The shared keys of `tp`'s instances (null if none).
+#[inline(always)]
+unsafe fn shared_keys(tp: *mut PyTypeObject) -> *const u8 {
+    *field::<*const u8>(tp.cast(), cpython::HEAPTYPE_CACHED_KEYS)
+}
+
+#[inline(always)]
+unsafe fn nentries(keys: *const u8) -> isize {
+    *field::<isize>(keys, cpython::DICTKEYS_NENTRIES)
+}
+
+/// Where `name` is among split `keys` (its position in instance values), if it is there.
+/// None also when the keys are not split ones. Keys of split dicts are always str.
+unsafe fn shared_key_index(keys: *const u8, name: *mut PyObject) -> Option<usize> {
+    if *keys.add(cpython::DICTKEYS_KIND) != cpython::DICT_KEYS_SPLIT {
+        return None;
+    }
+    let index_bytes = 1usize << *keys.add(cpython::DICTKEYS_LOG2_INDEX_BYTES);
+    let entries = keys.add(cpython::DICTKEYS_INDICES + index_bytes);
+    for i in 0..nentries(keys).max(0) as usize {
+        let key = *(entries.add(i * cpython::DICT_UNICODE_ENTRY_SIZE) as *const *mut PyObject);
+        if key == name || (!key.is_null() && PyUnicode_Compare(key, name) == 0) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Can the type side of an attribute lookup on `tp` be cached at all: the generic
+/// `__getattribute__` (no `__getattr__`), and a valid version tag.
+#[inline(always)]
+unsafe fn cacheable(tp: *mut PyTypeObject) -> bool {
+    // An extern function's address is its canonical (GOT) one, the same CPython stores.
+    (*tp).tp_getattro.map(|f| f as usize) == Some(PyObject_GenericGetAttr as usize) && (*tp).tp_version_tag != 0
+}
+
+/// LOAD_ATTR (attribute form): a new reference, or null with an exception set. Borrows
+/// `owner`.
+pub unsafe extern "C" fn load_attr_cached(owner: *mut PyObject, name: *mut PyObject, cache: *mut AttrCache) -> *mut PyObject {
+    let cache = &mut *cache;
+    let tp = Py_TYPE(owner);
+    if cache.kind == Kind::InstanceValue && cache.matches(tp) {
+        if let Some(value) = instance_value(owner, tp, cache.index) {
+            return value;
+        }
+    }
+    let version = (*tp).tp_version_tag;
+    let result = PyObject_GetAttr(owner, name);
+    if !result.is_null() && (*tp).tp_version_tag == version {
+        fill_instance_value(cache, owner, tp, name, result);
+    }
+    result
+}
+
+/// `values[index]` of `owner`'s inline values, as a new reference, if it is there.
+#[inline(always)]
+unsafe fn instance_value(owner: *mut PyObject, tp: *mut PyTypeObject, index: usize) -> Option<*mut PyObject> {
+    let values = values_of(owner, tp);
+    if values.is_null() {
+        return None;
+    }
+    let value = *values.add(index);
+    (!value.is_null()).then(|| Py_NewRef(value))
+}
+
+/// Remember that `name` on `owner` was `result`, read from its inline values, if that is how
+/// the generic lookup found it: no attribute of that name on the type at all.
+unsafe fn fill_instance_value(cache: &mut AttrCache, owner: *mut PyObject, tp: *mut PyTypeObject, name: *mut PyObject, result: *mut PyObject) {
+    if !cacheable(tp) || !_PyType_Lookup(tp, name).is_null() {
+        return;
+    }
+    let values = values_of(owner, tp);
+    let keys = shared_keys(tp);
+    if values.is_null() || keys.is_null() {
+        return;
+    }
+    if let Some(index) = shared_key_index(keys, name) {
+        if *values.add(index) == result {
+            *cache = AttrCache { tp, version: (*tp).tp_version_tag, kind: Kind::InstanceValue, index, ..EMPTY };
+        }
+    }
+}
+
+/// LOAD_ATTR in method form (LOAD_METHOD on 3.11), as `runtime::load_method`: `slots[0]`
+/// holds the owner (consumed); on success `slots[0..2]` become `[method, owner]` or
+/// `[NULL, attribute]`. Returns 0, or -1 with an exception set.
+pub unsafe extern "C" fn load_method_cached(slots: *mut *mut PyObject, name: *mut PyObject, cache: *mut AttrCache) -> i64 {
+    let cache = &mut *cache;
+    let owner = *slots;
+    let tp = Py_TYPE(owner);
+    if cache.kind != Kind::Empty && cache.matches(tp) {
+        match cache.kind {
+            Kind::MethodNoDict => return push_method(slots, cache.descr, owner),
+            Kind::MethodWithValues => {
+                let keys = shared_keys(tp);
+                if !values_of(owner, tp).is_null() && keys == cache.keys && nentries(keys) == cache.nentries {
+                    return push_method(slots, cache.descr, owner);
+                }
+            }
+            Kind::InstanceValue => {
+                if let Some(value) = instance_value(owner, tp, cache.index) {
+                    *slots = std::ptr::null_mut();
+                    *slots.add(1) = value;
+                    Py_DECREF(owner);
+                    return 0;
+                }
+            }
+            Kind::Empty => {}
+        }
+    }
+    // The generic path consumes the owner: keep it alive to fill the cache afterwards.
+    Py_INCREF(owner);
+    let version = (*tp).tp_version_tag;
+    let status = load_method(slots, name);
+    if status == 0 && (*tp).tp_version_tag == version {
+        if !(*slots).is_null() {
+            fill_method(cache, owner, tp, name, *slots);
+        } else {
+            fill_instance_value(cache, owner, tp, name, *slots.add(1));
+        }
+    }
+    Py_DECREF(owner);
+    status
+}
+
+#[inline(always)]
+unsafe fn push_method(slots: *mut *mut PyObject, descr: *mut PyObject, owner: *mut PyObject) -> i64 {
+    *slots = Py_NewRef(descr);
+    *slots.add(1) = owner;
+    0
+}
+
+/// Remember the method `descr` found on `tp` for `name`, if no instance of `tp` can shadow it
+/// without the cache noticing.
+unsafe fn fill_method(cache: &mut AttrCache, owner: *mut PyObject, tp: *mut PyTypeObject, name: *mut PyObject, descr: *mut PyObject) {
+    if !cacheable(tp) || _PyType_Lookup(tp, name) != descr {
+        return;
+    }
+    let version = (*tp).tp_version_tag;
+    if (*tp).tp_dictoffset == 0 && flags(tp) & cpython::TPFLAGS_MANAGED_DICT == 0 {
+        *cache = AttrCache { tp, version, kind: Kind::MethodNoDict, descr, ..EMPTY };
+        return;
+    }
+    let keys = shared_keys(tp);
+    if values_of(owner, tp).is_null() || keys.is_null() || shared_key_index(keys, name).is_some() {
+        return;
+    }
+    if *keys.add(cpython::DICTKEYS_KIND) != cpython::DICT_KEYS_SPLIT {
+        return;
+    }
+    *cache = AttrCache { tp, version, kind: Kind::MethodWithValues, descr, keys, nentries: nentries(keys), ..EMPTY };
+}

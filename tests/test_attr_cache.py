@@ -1,0 +1,189 @@
+"""LOAD_ATTR's per-site cache (src/runtime/attr_cache.rs): instance attributes read from
+inline values, and methods pushed without a lookup, must follow every change CPython allows
+mid-run: attributes added, deleted or shadowed, classes changed, dicts materialized,
+`__class__` reassigned, `__getattr__` added. Each scenario runs with autojit off and then
+compiled; the outputs must agree.
+"""
+
+import textwrap
+
+import autojit
+import pytest
+
+SCENARIOS = {
+    "instance attribute deleted mid-loop": """
+        class P:
+            def __init__(self):
+                self.x = 1
+        def f(p):
+            out = []
+            for i in range(6):
+                try:
+                    out.append(p.x)
+                except AttributeError as e:
+                    out.append(str(e))
+                if i == 2:
+                    del p.x
+                if i == 4:
+                    p.x = "back"
+            return out
+        out = f(P())
+    """,
+    "a property added to the class shadows the instance value": """
+        class P:
+            def __init__(self):
+                self.x = 1
+        def f(p):
+            return p.x
+        p = P()
+        out = [f(p), f(p)]
+        P.x = property(lambda self: "property")
+        out.append(f(p))
+        del P.x
+        out.append(f(p))
+    """,
+    "the instance dict is materialized": """
+        class P:
+            def __init__(self):
+                self.x = 1
+                self.y = 2
+        def f(p):
+            return p.x + p.y
+        p = P()
+        out = [f(p)]
+        d = p.__dict__
+        d["x"] = 10
+        out.append(f(p))
+        vars(p)["z"] = 3
+        out.append(f(p))
+    """,
+    "an instance attribute shadows a method": """
+        class P:
+            def m(self):
+                return "method"
+        def f(p):
+            return p.m()
+        p, q = P(), P()
+        out = [f(p), f(q)]
+        p.m = lambda: "instance"
+        out += [f(p), f(q)]
+        del p.m
+        out += [f(p), f(q)]
+    """,
+    "a method replaced on the class": """
+        class P:
+            def m(self):
+                return 1
+        def f(p):
+            return p.m()
+        p = P()
+        out = [f(p)]
+        P.m = lambda self: 2
+        out.append(f(p))
+        class Q(P):
+            pass
+        out.append(f(Q()))
+        P.m = lambda self: 3
+        out.append(f(Q()))
+    """,
+    "__getattr__ and __getattribute__ added later": """
+        class P:
+            def __init__(self):
+                self.x = 1
+        def f(p):
+            return (p.x, getattr(p, "missing", None))
+        p = P()
+        out = [f(p)]
+        P.__getattr__ = lambda self, name: "from __getattr__"
+        out.append(f(p))
+        P.__getattribute__ = lambda self, name: "from __getattribute__"
+        out.append(f(p))
+    """,
+    "__class__ reassigned": """
+        class A:
+            def who(self):
+                return "A"
+        class B:
+            def who(self):
+                return "B"
+        def f(o):
+            return o.who()
+        o = A()
+        out = [f(o)]
+        o.__class__ = B
+        out.append(f(o))
+    """,
+    "many types at one site": """
+        class A:
+            def __init__(self):
+                self.v = "A"
+        class B:
+            __slots__ = ("v",)
+            def __init__(self):
+                self.v = "B"
+        class C(dict):
+            v = "C"
+        def f(objs):
+            return [o.v for o in objs] + [len(o.__class__.__name__) for o in objs]
+        out = f([A(), B(), C(), A(), B(), C()])
+    """,
+    "builtin methods and their subclasses": """
+        class L(list):
+            def append(self, x):
+                super().append(("wrapped", x))
+        def f(items):
+            for i in range(3):
+                items.append(i)
+            return items
+        out = [f([]), f(L())]
+        l = L()
+        l.append = lambda x: None
+        out.append(f(l))
+    """,
+    "instances with many attributes": """
+        class P:
+            def __init__(self, n):
+                for i in range(n):
+                    setattr(self, f"a{i}", i)
+            def total(self):
+                return self.a0 + self.a1
+        def f(p):
+            return p.total() + p.a1
+        out = [f(P(n)) for n in (2, 40, 2, 100)]
+    """,
+    "attribute read while values change": """
+        class Counter:
+            def __init__(self):
+                self.n = 0
+            def bump(self):
+                self.n += 1
+                return self.n
+        def f(c):
+            total = 0
+            for _ in range(100):
+                total += c.bump() + c.n
+            return total
+        out = [f(Counter()), f(Counter())]
+    """,
+}
+
+
+def run(source, jit):
+    namespace = {"__name__": "scenario"}
+    if jit:
+        autojit.enable(threshold=0)
+    try:
+        exec(textwrap.dedent(source), namespace)
+    finally:
+        if jit:
+            autojit.disable()
+    return namespace["out"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_attribute_cache_sees_every_change(name):
+    before = autojit.stats()["compiled_calls"]
+    plain = run(SCENARIOS[name], jit=False)
+    jitted = run(SCENARIOS[name], jit=True)
+    assert jitted == plain
+    assert autojit.stats()["compiled_calls"] > before
