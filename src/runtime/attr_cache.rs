@@ -30,10 +30,13 @@ enum Kind {
     /// A method on a type whose instances' inline values cannot hold the name: the shared
     /// keys (append-only) did not contain it with `nentries` entries.
     MethodWithValues,
+    /// None of the above: take the generic path without trying to fill the cache again.
+    Generic,
 }
 
-/// One LOAD_ATTR site's cache.
-pub struct AttrCache {
+/// What a site knows about one type.
+#[derive(Clone, Copy)]
+struct Entry {
     tp: *mut PyTypeObject,
     version: u32,
     kind: Kind,
@@ -43,7 +46,7 @@ pub struct AttrCache {
     nentries: isize,
 }
 
-const EMPTY: AttrCache = AttrCache {
+const EMPTY: Entry = Entry {
     tp: std::ptr::null_mut(),
     version: 0,
     kind: Kind::Empty,
@@ -53,15 +56,37 @@ const EMPTY: AttrCache = AttrCache {
     nentries: 0,
 };
 
+/// Types one site remembers (sites that see a class hierarchy see several).
+const WAYS: usize = 4;
+
+/// One LOAD_ATTR site's cache: a few entries, replaced round-robin.
+pub struct AttrCache {
+    entries: [Entry; WAYS],
+    next: usize,
+}
+
 impl AttrCache {
     pub fn new() -> Box<AttrCache> {
-        Box::new(EMPTY)
+        Box::new(AttrCache { entries: [EMPTY; WAYS], next: 0 })
     }
 
-    /// Does the cache describe `tp` as it is now?
+    /// The entry describing `tp` as it is now, if any.
     #[inline(always)]
-    unsafe fn matches(&self, tp: *mut PyTypeObject) -> bool {
-        self.tp == tp && (*tp).tp_version_tag == self.version
+    unsafe fn lookup(&self, tp: *mut PyTypeObject) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.tp == tp && e.kind != Kind::Empty && (*tp).tp_version_tag == e.version)
+    }
+
+    /// Remember `entry`, replacing an older entry for its type or the oldest one.
+    fn remember(&mut self, entry: Entry) {
+        let slot = match self.entries.iter().position(|e| e.tp == entry.tp) {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next = (i + 1) % WAYS;
+                i
+            }
+        };
+        self.entries[slot] = entry;
     }
 }
 
@@ -91,19 +116,23 @@ unsafe fn nentries(keys: *const u8) -> isize {
     *field::<isize>(keys, cpython::DICTKEYS_NENTRIES)
 }
 
-/// Where `name` is among split `keys` (its position in instance values), if it is there.
-/// None also when the keys are not split ones. Keys of split dicts are always str.
-unsafe fn shared_key_index(keys: *const u8, name: *mut PyObject) -> Option<usize> {
+/// Where `name` is among split `keys` (its position in instance values), if it is there:
+/// found by identity (names are interned), or with `by_value` also by comparing strings (to
+/// be sure a name is absent). None also when the keys are not split ones. Keys of split
+/// dicts are always str.
+unsafe fn shared_key_index(keys: *const u8, name: *mut PyObject, by_value: bool) -> Option<usize> {
     if *keys.add(cpython::DICTKEYS_KIND) != cpython::DICT_KEYS_SPLIT {
         return None;
     }
     let index_bytes = 1usize << *keys.add(cpython::DICTKEYS_LOG2_INDEX_BYTES);
     let entries = keys.add(cpython::DICTKEYS_INDICES + index_bytes);
-    for i in 0..nentries(keys).max(0) as usize {
-        let key = *(entries.add(i * cpython::DICT_UNICODE_ENTRY_SIZE) as *const *mut PyObject);
-        if key == name || (!key.is_null() && PyUnicode_Compare(key, name) == 0) {
-            return Some(i);
-        }
+    let key_at = |i: usize| *(entries.add(i * cpython::DICT_UNICODE_ENTRY_SIZE) as *const *mut PyObject);
+    let n = nentries(keys).max(0) as usize;
+    if let Some(i) = (0..n).find(|&i| key_at(i) == name) {
+        return Some(i);
+    }
+    if by_value {
+        return (0..n).find(|&i| !key_at(i).is_null() && PyUnicode_Compare(key_at(i), name) == 0);
     }
     None
 }
@@ -121,14 +150,18 @@ unsafe fn cacheable(tp: *mut PyTypeObject) -> bool {
 pub unsafe extern "C" fn load_attr_cached(owner: *mut PyObject, name: *mut PyObject, cache: *mut AttrCache) -> *mut PyObject {
     let cache = &mut *cache;
     let tp = Py_TYPE(owner);
-    if cache.kind == Kind::InstanceValue && cache.matches(tp) {
-        if let Some(value) = instance_value(owner, tp, cache.index) {
-            return value;
+    let mut known = false;
+    if let Some(entry) = cache.lookup(tp) {
+        if entry.kind == Kind::InstanceValue {
+            if let Some(value) = instance_value(owner, tp, entry.index) {
+                return value;
+            }
         }
+        known = entry.kind == Kind::Generic;
     }
     let version = (*tp).tp_version_tag;
     let result = PyObject_GetAttr(owner, name);
-    if !result.is_null() && (*tp).tp_version_tag == version {
+    if !known && !result.is_null() && (*tp).tp_version_tag == version {
         fill_instance_value(cache, owner, tp, name, result);
     }
     result
@@ -148,19 +181,26 @@ unsafe fn instance_value(owner: *mut PyObject, tp: *mut PyTypeObject, index: usi
 /// Remember that `name` on `owner` was `result`, read from its inline values, if that is how
 /// the generic lookup found it: no attribute of that name on the type at all.
 unsafe fn fill_instance_value(cache: &mut AttrCache, owner: *mut PyObject, tp: *mut PyTypeObject, name: *mut PyObject, result: *mut PyObject) {
-    if !cacheable(tp) || !_PyType_Lookup(tp, name).is_null() {
+    if !cacheable(tp) {
         return;
     }
-    let values = values_of(owner, tp);
-    let keys = shared_keys(tp);
-    if values.is_null() || keys.is_null() {
-        return;
-    }
-    if let Some(index) = shared_key_index(keys, name) {
-        if *values.add(index) == result {
-            *cache = AttrCache { tp, version: (*tp).tp_version_tag, kind: Kind::InstanceValue, index, ..EMPTY };
+    let version = (*tp).tp_version_tag;
+    if _PyType_Lookup(tp, name).is_null() {
+        let values = values_of(owner, tp);
+        let keys = shared_keys(tp);
+        if !values.is_null() && !keys.is_null() {
+            if let Some(index) = shared_key_index(keys, name, false) {
+                if *values.add(index) == result {
+                    cache.remember(Entry { tp, version, kind: Kind::InstanceValue, index, ..EMPTY });
+                    return;
+                }
+            }
         }
+        // In a materialized dict, say: another instance of the type may have values.
+        return;
     }
+    // A class attribute or descriptor: nothing to cache while the type stays as it is.
+    cache.remember(Entry { tp, version, kind: Kind::Generic, ..EMPTY });
 }
 
 /// LOAD_ATTR in method form (LOAD_METHOD on 3.11), as `runtime::load_method`: `slots[0]`
@@ -170,31 +210,33 @@ pub unsafe extern "C" fn load_method_cached(slots: *mut *mut PyObject, name: *mu
     let cache = &mut *cache;
     let owner = *slots;
     let tp = Py_TYPE(owner);
-    if cache.kind != Kind::Empty && cache.matches(tp) {
-        match cache.kind {
-            Kind::MethodNoDict => return push_method(slots, cache.descr, owner),
+    let mut known = false;
+    if let Some(entry) = cache.lookup(tp) {
+        known = entry.kind == Kind::Generic;
+        match entry.kind {
+            Kind::MethodNoDict => return push_method(slots, entry.descr, owner),
             Kind::MethodWithValues => {
                 let keys = shared_keys(tp);
-                if !values_of(owner, tp).is_null() && keys == cache.keys && nentries(keys) == cache.nentries {
-                    return push_method(slots, cache.descr, owner);
+                if !values_of(owner, tp).is_null() && keys == entry.keys && nentries(keys) == entry.nentries {
+                    return push_method(slots, entry.descr, owner);
                 }
             }
             Kind::InstanceValue => {
-                if let Some(value) = instance_value(owner, tp, cache.index) {
+                if let Some(value) = instance_value(owner, tp, entry.index) {
                     *slots = std::ptr::null_mut();
                     *slots.add(1) = value;
                     Py_DECREF(owner);
                     return 0;
                 }
             }
-            Kind::Empty => {}
+            Kind::Empty | Kind::Generic => {}
         }
     }
     // The generic path consumes the owner: keep it alive to fill the cache afterwards.
     Py_INCREF(owner);
     let version = (*tp).tp_version_tag;
     let status = load_method(slots, name);
-    if status == 0 && (*tp).tp_version_tag == version {
+    if !known && status == 0 && (*tp).tp_version_tag == version {
         if !(*slots).is_null() {
             fill_method(cache, owner, tp, name, *slots);
         } else {
@@ -220,15 +262,19 @@ unsafe fn fill_method(cache: &mut AttrCache, owner: *mut PyObject, tp: *mut PyTy
     }
     let version = (*tp).tp_version_tag;
     if (*tp).tp_dictoffset == 0 && flags(tp) & cpython::TPFLAGS_MANAGED_DICT == 0 {
-        *cache = AttrCache { tp, version, kind: Kind::MethodNoDict, descr, ..EMPTY };
+        cache.remember(Entry { tp, version, kind: Kind::MethodNoDict, descr, ..EMPTY });
         return;
     }
     let keys = shared_keys(tp);
-    if values_of(owner, tp).is_null() || keys.is_null() || shared_key_index(keys, name).is_some() {
+    if values_of(owner, tp).is_null() {
+        return; // this instance's dict is materialized; others may have values
+    }
+    if keys.is_null()
+        || *keys.add(cpython::DICTKEYS_KIND) != cpython::DICT_KEYS_SPLIT
+        || shared_key_index(keys, name, true).is_some()
+    {
+        cache.remember(Entry { tp, version, kind: Kind::Generic, ..EMPTY });
         return;
     }
-    if *keys.add(cpython::DICTKEYS_KIND) != cpython::DICT_KEYS_SPLIT {
-        return;
-    }
-    *cache = AttrCache { tp, version, kind: Kind::MethodWithValues, descr, keys, nentries: nentries(keys), ..EMPTY };
+    cache.remember(Entry { tp, version, kind: Kind::MethodWithValues, descr, keys, nentries: nentries(keys), ..EMPTY });
 }
