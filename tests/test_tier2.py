@@ -365,6 +365,28 @@ def three_d_sum(a):
     return total
 
 
+def three_d_view_write(a):
+    # Negative and non-contiguous strides on every axis, negative indices, stores.
+    v = a[::-1, 1::2, ::-3]
+    x, y, z = v.shape
+    for i in range(x):
+        for j in range(y):
+            for k in range(z):
+                v[i, j, k] = v[-1 - i, j, k] * 0.5 + v[i, -1 - j, -1 - k]
+    return a
+
+
+def three_d_index_past_end(a):
+    x, y, z = a.shape
+    total = 0.0
+    for i in range(x):
+        last = z + 1 if i == x - 1 else z
+        for j in range(y):
+            for k in range(last):
+                total += a[i, j, k]
+    return total
+
+
 def other_dtype_loop(data):
     result = 0.0
     for i in range(len(data)):
@@ -404,7 +426,9 @@ LAYOUTS = [
     case(fortran_2d, MATRIX.copy(), rtype=np.float64),
     # Layouts and dtypes tier 2 does not compile must still be exact.
     case(unaligned_sum, arr(SIGNED), rtype=np.float64, tier2=None),
-    case(three_d_sum, arr(_rng.random((10, 20, 30))), rtype=np.float64, tier2=None),
+    case(three_d_sum, arr(_rng.random((10, 20, 30))), rtype=np.float64),
+    case(three_d_view_write, arr(_rng.random((12, 20, 30))), rtype=np.ndarray),
+    case(three_d_index_past_end, arr(_rng.random((10, 20, 30))), raises=IndexError, exits=["array_index"]),
     case(other_dtype_loop, SIGNED.astype(np.float32), rtype=np.float32, tier2=None, id="float32"),
     case(other_dtype_loop, (SIGNED * 1000).astype(np.int64), rtype=np.float64, tier2=None, id="int64"),
     case(other_dtype_loop, (SIGNED * 1000).astype(np.int32), rtype=np.float64, tier2=None, id="int32"),

@@ -394,7 +394,7 @@ impl<'a> Compiler<'a> {
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
                 Slot::Range => SlotFill::NewRange,
-                Slot::Tuple2(a, b) => SlotFill::Tuple2(a, b),
+                Slot::Tuple(n, origins) => SlotFill::Tuple(n, origins),
             })
             .collect();
         let label = self.asm.new_label();
@@ -549,7 +549,7 @@ impl<'a> Compiler<'a> {
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
             Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
-            Slot::Tuple2(a, b) => a == Origin::Local(k) || b == Origin::Local(k),
+            Slot::Tuple(n, origins) => origins[..n as usize].contains(&Origin::Local(k)),
             _ => false,
         })
     }
@@ -682,16 +682,19 @@ impl<'a> Compiler<'a> {
             Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
             Op::STORE_SUBSCR if d >= 3 => self.gen_store_subscr(pos, state),
-            Op::BUILD_TUPLE if instr.arg == 2 && d >= 2 => {
-                let (a, b) = (state.stack[d as usize - 2], state.stack[d as usize - 1]);
-                let (Slot::I(ha, oa), Slot::I(hb, ob)) = (a, b) else { return None };
-                let p = d - 2;
-                self.load_i(Reg::R0, ha);
-                self.load_i(Reg::R1, hb);
-                self.ss_i(self.layout.range(p, 0), Reg::R0);
-                self.ss_i(self.layout.range(p, 1), Reg::R1);
+            Op::BUILD_TUPLE if (2..=3).contains(&instr.arg) && d >= instr.arg => {
+                // An index tuple of ints, kept in the range spills of its stack position.
+                let n = instr.arg;
+                let p = d - n;
+                let mut origins = [Origin::Fresh; 3];
+                for i in 0..n {
+                    let Slot::I(h, o) = state.stack[(p + i) as usize] else { return None };
+                    origins[i as usize] = o;
+                    self.load_i(Reg::R0, h);
+                    self.ss_i(self.layout.range(p, i), Reg::R0);
+                }
                 state.stack.truncate(p as usize);
-                state.stack.push(Slot::Tuple2(oa, ob));
+                state.stack.push(Slot::Tuple(n as u8, origins));
                 Some(Step::Next)
             }
             _ => None,
@@ -1240,7 +1243,7 @@ impl<'a> Compiler<'a> {
     fn index_homes(&self, index: Slot, p: u32, ndim: u8) -> Option<Vec<Home>> {
         match (index, ndim) {
             (Slot::I(h, _), 1) => Some(vec![h]),
-            (Slot::Tuple2(..), 2) => Some(vec![Home::Spill(self.layout.range(p, 0)), Home::Spill(self.layout.range(p, 1))]),
+            (Slot::Tuple(n, _), _) if n == ndim => Some((0..n as u32).map(|i| Home::Spill(self.layout.range(p, i))).collect()),
             _ => None,
         }
     }

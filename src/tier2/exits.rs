@@ -63,8 +63,8 @@ pub enum SlotFill {
     NewRangeIter,
     /// `range(start, stop, step)` that only existed in registers: create it.
     NewRange,
-    /// A tuple of two ints (values in the position's first two range spills).
-    Tuple2(Origin, Origin),
+    /// A tuple of `n` ints (values in the position's first `n` range spills).
+    Tuple(u8, [Origin; 3]),
 }
 
 /// Everything an exit needs, owned by the loop's code.
@@ -153,12 +153,12 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
                 Py_XDECREF(args.1);
                 Py_XDECREF(args.2);
             }
-            SlotFill::Tuple2(a, b) => {
-                let first = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 0)), a), np);
-                let second = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 1)), b), np);
-                let tuple = check(PyTuple_New(2));
-                PyTuple_SET_ITEM(tuple, 0, first);
-                PyTuple_SET_ITEM(tuple, 1, second);
+            SlotFill::Tuple(n, origins) => {
+                let tuple = check(PyTuple_New(n as isize));
+                for (i, origin) in origins.iter().take(n as usize).enumerate() {
+                    let item = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
+                    PyTuple_SET_ITEM(tuple, i as isize, item);
+                }
                 *slot = tuple;
             }
         }

@@ -216,8 +216,9 @@ pub enum Slot {
     RangeIter { real: bool },
     /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
     Range,
-    /// A pair of ints (an index tuple): values in the two range spills of this position.
-    Tuple2(Origin, Origin),
+    /// A tuple of `n` (2 or 3) ints, an index tuple: values in the range spills of this
+    /// position (origins past `n` unused).
+    Tuple(u8, [Origin; 3]),
     /// A constant object (address) tier 2 does not operate on.
     ConstObj(usize),
 }
