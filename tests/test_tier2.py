@@ -434,24 +434,207 @@ LAYOUTS = [
     case(other_dtype_loop, (SIGNED * 1000).astype(np.int32), rtype=np.float64, tier2=None, id="int32"),
     case(other_dtype_loop, SIGNED.astype(">f8"), rtype=np.float64, tier2=None, id="big-endian-float64"),
     case(other_dtype_loop, SIGNED.astype(np.float16), rtype=np.float16, tier2=None, id="float16"),
-    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int64), rtype=np.int64, tier2=None, id="int64-sum"),
-    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int32), tier2=None, id="int32-sum"),
+    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int64), rtype=np.int64, id="int64-sum"),
+    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int32), rtype=np.int32, id="int32-sum"),
     # int64 scalars wrap with a warning where Python ints would grow.
     case(
         other_dtype_int_sum,
         np.full(N, 2**40, dtype=np.int64),
         rtype=np.int64,
-        tier2=None,
         warns=[warning("overflow encountered in scalar multiply")],
+        exits=["numpy_int_overflow"],
         id="int64-wraps",
     ),
-    case(other_dtype_store, (SIGNED * 1000).astype(np.int32), rtype=np.ndarray, tier2=None, id="int32-store"),
+    case(other_dtype_store, (SIGNED * 1000).astype(np.int32), rtype=np.ndarray, id="int32-store"),
+    case(other_dtype_store, (SIGNED * 1000).astype(np.int64), rtype=np.ndarray, id="int64-store"),
     case(other_dtype_store, SIGNED.astype(np.float32), rtype=np.ndarray, tier2=None, id="float32-store"),
 ]
 
 
 @pytest.mark.parametrize("fn, args, expect", LAYOUTS)
 def test_layouts_and_dtypes(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+# --- int64, int32 and float32 arrays ------------------------------------------------------
+# Their elements are numpy scalars with numpy's rules (NEP 50 under numpy 2: a Python int
+# takes the numpy integer's type; integer overflow wraps with a warning; float32 arithmetic
+# stays float32). Tier 2 compiles what is provably the same and exits for the rest.
+
+INTS = (SIGNED * 1000).astype(np.int64)
+INT_MATRIX = (MATRIX * 1e6).astype(np.int64)
+
+
+def int_mix(a):
+    # numpy ints with Python ints (+ - * & ^ |), with floats (numpy.float64) and divided.
+    total = 0
+    other = 0.0
+    for i in range(len(a)):
+        total += (a[i] * 3 - a[i - 1]) ^ (a[i] & 255) | 1
+        other += a[i] * 0.5 + a[-1 - i] / 7
+    return total, other
+
+
+def int_compare(a):
+    count = 0
+    for i in range(len(a)):
+        if a[i] > 0:
+            count += 1
+        if a[i - 1] <= a[i]:
+            count += 2
+        if a[i]:
+            count += 4
+    return count
+
+
+def int_divide_by_zero(a):
+    other = 0.0
+    for i in range(len(a)):
+        other += a[i] / (i - 4000)
+    return other
+
+
+def int32_overflow(a):
+    total = 0
+    for i in range(len(a)):
+        total = total + a[i]
+    return total
+
+
+def int32_python_int_too_big(a, big):
+    total = 0
+    for i in range(len(a)):
+        total += a[i] + (big if i == 4000 else 1)
+    return total
+
+
+def int_store(a, out):
+    for i in range(len(a)):
+        out[i] = a[i] * 2 - i
+    return out
+
+
+def int32_store_out_of_range(out, start):
+    for i in range(len(out)):
+        out[i] = start + i
+    return out
+
+
+def int_store_float(out):
+    for i in range(len(out)):
+        out[i] = 0.5 * i if i == 4000 else i
+    return out
+
+
+def copy_elements(a, out):
+    # Loaded and stored without arithmetic: exact for every dtype pair tier 2 accepts.
+    for i in range(len(a)):
+        out[i] = a[i]
+    return out
+
+
+def float32_store(out, scale):
+    for i in range(len(out)):
+        out[i] = (i - 2500) * scale + 0.1
+    return out
+
+
+def float32_views(a):
+    v = a[::-3, 1::2]
+    rows, cols = v.shape
+    out = np.zeros((rows, cols), dtype=np.float64)
+    for i in range(rows):
+        for j in range(cols):
+            v[i, j] = v[-1 - i, j]
+            out[i, j] = v[i, -1 - j]
+    return a, out
+
+
+def int_views_3d(a):
+    v = a[::-1, :, ::-2]
+    x, y, z = v.shape
+    total = 0
+    for i in range(x):
+        for j in range(y):
+            for k in range(z):
+                total += v[i, j, k] - v[i, -1 - j, k] * 2
+                v[i, j, k] = total & 0xFFFF
+    return total, a
+
+
+def float32_arithmetic(a):
+    # float32 arithmetic stays float32 in numpy: not compiled, still exact.
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] * 0.1
+    return total
+
+
+def int_accumulator_enters(a, start):
+    # The accumulator is a numpy.int64 when tier 2 is entered: it enters unboxed.
+    total = start
+    for i in range(len(a)):
+        total = total + a[i]
+    return total
+
+
+def read_only_int_write(a):
+    a.setflags(write=False)
+    total = 0
+    for i in range(len(a)):
+        total += a[i]
+        if i == 4000:
+            a[i] = 1
+    return total
+
+
+DTYPES = [
+    case(int_mix, INTS.copy(), rtype=tuple, warns=[]),
+    case(int_mix, INTS.astype(np.int32), rtype=tuple, warns=[], id="int_mix-int32"),
+    case(int_compare, INTS.copy(), rtype=int),
+    case(int_compare, INTS.astype(np.int32), rtype=int, id="int_compare-int32"),
+    case(int_divide_by_zero, INTS.copy(), rtype=np.float64, exits=["numpy_int_overflow"],
+         warns=[warning("divide by zero encountered in scalar divide")]),
+    case(int32_overflow, np.full(N, 2**30, dtype=np.int32), rtype=np.int32, exits=["numpy_int_overflow"],
+         warns=[warning("overflow encountered in scalar add")]),
+    case(int32_python_int_too_big, np.ones(N, dtype=np.int32), 2**31, raises=OverflowError,
+         exits=["numpy_int_overflow"]),
+    case(int32_python_int_too_big, np.ones(N, dtype=np.int64), 2**40, rtype=np.int64, id="int64_python_int_big"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.int64), rtype=np.ndarray),
+    case(int_store, INTS.astype(np.int32), np.zeros(N, dtype=np.int32), rtype=np.ndarray, id="int_store-int32"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="int_store-float32"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.float64), rtype=np.ndarray, id="int_store-float64"),
+    case(int32_store_out_of_range, np.zeros(N, dtype=np.int32), 2**31 - 4000, raises=OverflowError,
+         exits=["array_store_value"]),
+    case(int32_store_out_of_range, np.zeros(N, dtype=np.float32), 2**53 - 4000, rtype=np.ndarray,
+         exits=["array_store_value"], id="float32_store_beyond_2_53"),
+    case(int_store_float, np.zeros(N, dtype=np.int64), rtype=np.ndarray),
+    case(copy_elements, SIGNED.astype(np.float32), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="f32-f32"),
+    case(copy_elements, SIGNED.astype(np.float32), np.zeros(N), rtype=np.ndarray, id="f32-f64"),
+    case(copy_elements, SIGNED.copy(), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="f64-f32"),
+    case(copy_elements, INTS.copy(), np.zeros(N, dtype=np.int32), rtype=np.ndarray, id="i64-i32"),
+    case(copy_elements, INTS.astype(np.int32), np.zeros(N, dtype=np.int64), rtype=np.ndarray, id="i32-i64"),
+    case(copy_elements, np.where(np.arange(N) == AT, 2**40, INTS), np.zeros(N, dtype=np.int32), raises=OverflowError,
+         exits=["array_store_value"], id="i64-i32-out-of-range"),
+    case(copy_elements, INTS * 2**40, np.zeros(N), rtype=np.ndarray, id="i64-f64"),
+    case(copy_elements, arr(SIGNED, _4000=NAN), np.zeros(N, dtype=np.float32), rtype=np.ndarray,
+         exits=["array_index"], id="f64-f32-nan"),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e-3, rtype=np.ndarray),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e-42, rtype=np.ndarray, id="float32_store-subnormal"),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e36, rtype=np.ndarray, exits=["array_store_value"],
+         warns=[warning("overflow encountered in cast")], id="float32_store-overflow"),
+    case(float32_views, _rng.uniform(-1, 1, (150, 80)).astype(np.float32), rtype=tuple),
+    case(int_views_3d, _rng.integers(-1000, 1000, (10, 20, 30)), rtype=tuple),
+    case(int_views_3d, _rng.integers(-1000, 1000, (10, 20, 30)).astype(np.int32), rtype=tuple, id="int_views_3d-int32"),
+    case(float32_arithmetic, SIGNED.astype(np.float32), rtype=np.float32, exits=["unsupported"]),
+    case(int_accumulator_enters, INTS.copy(), np.int64(7), rtype=np.int64),
+    case(int_accumulator_enters, INTS.astype(np.int32), np.int32(7), rtype=np.int32, id="int32_accumulator_enters"),
+    case(read_only_int_write, INTS.copy(), raises=ValueError),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", DTYPES)
+def test_numpy_dtypes(fn, args, expect):
     _run_case(fn, args, expect)
 
 

@@ -2,6 +2,7 @@
 //! basic-block versioning over the loop's instructions.
 
 use super::exits::{self, EntryMap, ExitMap, Layout, SlotFill, Value};
+use super::numpy::Dtype;
 use super::state::*;
 use super::LoopCode;
 
@@ -152,7 +153,7 @@ pub fn compile_loop(
     let layout = Layout { nl, ss: ss + 1 };
 
     // The entry state, from the observed types.
-    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], range_iters: vec![] };
+    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
     let mut locals = Vec::new();
     for (k, ty) in key[..nl as usize].iter().enumerate() {
         let k = k as u32;
@@ -170,6 +171,10 @@ pub fn compile_loop(
                 entry_map.ints.push(k);
                 Local::I(Origin::Entry)
             }
+            EntryTy::NpScalar(kind) => {
+                entry_map.scalars.push((k, *kind));
+                Local::N(*kind, Origin::Entry)
+            }
             other => Local::Obj(*other),
         });
     }
@@ -182,7 +187,7 @@ pub fn compile_loop(
             Slot::EntryObj
         });
     }
-    let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::Array { .. }));
+    let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
     let entry_state = State { locals, stack };
     let entry_map = Box::new(entry_map);
     let guard_exits = Box::new(AtomicU32::new(0));
@@ -377,6 +382,7 @@ impl<'a> Compiler<'a> {
             match *local {
                 Local::F(kind, origin) if origin != Origin::Entry => locals.push((k, Value::F(kind, home, origin))),
                 Local::I(origin) if origin != Origin::Entry => locals.push((k, Value::I(home, origin))),
+                Local::N(kind, origin) if origin != Origin::Entry => locals.push((k, Value::N(kind, home, origin))),
                 _ => {}
             }
         }
@@ -386,6 +392,7 @@ impl<'a> Compiler<'a> {
             .map(|slot| match *slot {
                 Slot::F(kind, home, origin) => SlotFill::Value(Value::F(kind, home, origin)),
                 Slot::I(home, origin) => SlotFill::Value(Value::I(home, origin)),
+                Slot::N(kind, home, origin) => SlotFill::Value(Value::N(kind, home, origin)),
                 Slot::B(kind, home) => SlotFill::Value(Value::B(kind, home)),
                 Slot::LocalObj(k, _) => SlotFill::IncRefLocal(k),
                 Slot::Builtin(obj, _) | Slot::ConstObj(obj) => SlotFill::IncRef(obj),
@@ -535,9 +542,10 @@ impl<'a> Compiler<'a> {
     /// An operand as a double in `dst` (ints converted as CPython converts them).
     fn load_f(&mut self, dst: FReg, slot: &Slot) -> Option<()> {
         match *slot {
-            Slot::F(_, Home::Spill(s), _) => self.sl_f(dst, s),
-            Slot::F(_, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
-            Slot::I(home, _) => {
+            Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) => self.sl_f(dst, s),
+            Slot::F(_, Home::Imm(bits), _) | Slot::N(NKind::F32, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
+            // numpy's int64-to-double cast is C's, rounding to nearest like CPython's.
+            Slot::I(home, _) | Slot::N(NKind::I64 | NKind::I32, home, _) => {
                 self.load_i(Reg::R0, home);
                 self.asm.f_from_i64(dst, Reg::R0);
             }
@@ -548,7 +556,7 @@ impl<'a> Compiler<'a> {
 
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
-            Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
+            Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::N(_, _, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
             Slot::Tuple(n, origins) => origins[..n as usize].contains(&Origin::Local(k)),
             _ => false,
         })
@@ -566,6 +574,7 @@ impl<'a> Compiler<'a> {
                 let slot = match *state.locals.get(k as usize)? {
                     Local::F(kind, _) => Slot::F(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
                     Local::I(_) => Slot::I(Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::N(kind, _) => Slot::N(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
                     Local::Obj(ty) => Slot::LocalObj(k, ty),
                     Local::Null => return None,
                 };
@@ -601,7 +610,7 @@ impl<'a> Compiler<'a> {
                     return None;
                 }
                 let (home, origin) = match value {
-                    Slot::F(_, home, origin) | Slot::I(home, origin) => (home, origin),
+                    Slot::F(_, home, origin) | Slot::I(home, origin) | Slot::N(_, home, origin) => (home, origin),
                     _ => return None,
                 };
                 let local = match origin {
@@ -612,7 +621,7 @@ impl<'a> Compiler<'a> {
                         if home != Home::Spill(target) {
                             // Copy doubles as doubles and ints as ints, so that each slot has
                             // one kind and may live in a register.
-                            if let Slot::F(..) = value {
+                            if matches!(value, Slot::F(..) | Slot::N(NKind::F32, ..)) {
                                 self.load_f(FReg::F0, &value)?;
                                 self.ss_f(target, FReg::F0);
                             } else {
@@ -630,6 +639,7 @@ impl<'a> Compiler<'a> {
                         };
                         match value {
                             Slot::F(kind, ..) => Local::F(kind, origin),
+                            Slot::N(kind, ..) => Local::N(kind, origin),
                             _ => Local::I(origin),
                         }
                     }
@@ -949,7 +959,7 @@ impl<'a> Compiler<'a> {
         let top = *state.stack.last()?;
         // Truth into R0 (nonzero = true).
         match top {
-            Slot::B(_, home) | Slot::I(home, _) => self.load_i(Reg::R0, home),
+            Slot::B(_, home) | Slot::I(home, _) | Slot::N(NKind::I64 | NKind::I32, home, _) => self.load_i(Reg::R0, home),
             Slot::F(..) => {
                 self.load_f(FReg::F0, &top)?;
                 let zero = self.asm.new_label();
@@ -1004,6 +1014,18 @@ impl<'a> Compiler<'a> {
         let np = matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..));
         let p = (d - 2) as u32;
         let home = self.layout.stack(p);
+        if let (Some(kind), true) = (Self::numpy_int_kind(a, b), matches!(a, Slot::N(..)) || matches!(b, Slot::N(..))) {
+            // numpy integer scalars compare exactly and give numpy.bool_.
+            let pre = state.clone();
+            let exit = self.exit(pos, &pre, true, "numpy_int_overflow");
+            self.load_numpy_int_operands(kind, a, b, exit);
+            self.asm.i_set_if(cond, Reg::R0, Reg::R1, Reg::R2);
+            self.ss_i(home, Reg::R0);
+            self.uses_numpy = true;
+            state.stack.truncate(d - 2);
+            state.stack.push(Slot::B(BKind::NpBool, Home::Spill(home)));
+            return Some(Step::Next);
+        }
         match (a, b) {
             (Slot::I(ha, _), Slot::I(hb, _)) => {
                 self.load_i(Reg::R1, ha);
@@ -1061,7 +1083,30 @@ impl<'a> Compiler<'a> {
         let p = (d - 2) as u32;
         let home = self.layout.stack(p);
         let pre = state.clone();
-        let numeric = |s: &Slot| matches!(s, Slot::F(..) | Slot::I(..));
+        let np_int = |s: &Slot| matches!(s, Slot::N(NKind::I64 | NKind::I32, ..));
+        if np_int(&a) || np_int(&b) {
+            // numpy integer scalars, under numpy 2's rules only.
+            if !self.numpy_nep50() {
+                return None;
+            }
+            let iop = match op {
+                B::Add => Some(IOp::Add),
+                B::Sub => Some(IOp::Sub),
+                B::Mul => Some(IOp::Mul),
+                B::Bits(bit_op) => Some(bit_op),
+                B::Div => None,
+                B::Pow => return None,
+            };
+            if let Some(kind) = Self::numpy_int_kind(a, b) {
+                return self.gen_numpy_int_arith(pos, iop, kind, a, b, state);
+            }
+            // With a float: numpy converts the integer to float64 (C's cast) and the result
+            // is a numpy.float64, computed below as for numpy.float64 operands.
+            if iop.is_none() || matches!(op, B::Bits(_)) || matches!(a, Slot::N(NKind::F32, ..)) || matches!(b, Slot::N(NKind::F32, ..)) {
+                return None;
+            }
+        }
+        let numeric = |s: &Slot| matches!(s, Slot::F(..) | Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
         if !numeric(&a) || !numeric(&b) {
             return None;
         }
@@ -1101,7 +1146,7 @@ impl<'a> Compiler<'a> {
         if matches!(op, B::Bits(_)) {
             return None; // only ints have bitwise operators
         }
-        let kind = if matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..)) {
+        let kind = if matches!(a, Slot::F(FKind::NpF64, ..) | Slot::N(..)) || matches!(b, Slot::F(FKind::NpF64, ..) | Slot::N(..)) {
             FKind::NpF64
         } else {
             FKind::Float
@@ -1161,6 +1206,70 @@ impl<'a> Compiler<'a> {
         self.ss_f(home, FReg::F0);
         state.stack.truncate(d - 2);
         state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// numpy 2 (NEP 50) promotion applies: the only rules tier 2 follows for numpy integer
+    /// scalars.
+    fn numpy_nep50(&self) -> bool {
+        let py = unsafe { Python::assume_attached() };
+        super::numpy::get(py).is_some_and(|np| np.nep50)
+    }
+
+    /// The numpy integer type of `a op b` when both are integers and one a numpy integer
+    /// scalar: int64 if either is, else int32 (a Python int takes the numpy operand's type).
+    fn numpy_int_kind(a: Slot, b: Slot) -> Option<NKind> {
+        let int = |s: &Slot| matches!(s, Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        if !int(&a) || !int(&b) {
+            return None;
+        }
+        Some(if matches!(a, Slot::N(NKind::I64, ..)) || matches!(b, Slot::N(NKind::I64, ..)) { NKind::I64 } else { NKind::I32 })
+    }
+
+    /// Load two integer operands into R1 and R2 for a numpy integer operation of `kind`: a
+    /// Python int outside int32 makes numpy raise OverflowError with an int32 operand, so it
+    /// exits.
+    fn load_numpy_int_operands(&mut self, kind: NKind, a: Slot, b: Slot, exit: Label) {
+        for (reg, slot) in [(Reg::R1, a), (Reg::R2, b)] {
+            let (Slot::I(h, _) | Slot::N(_, h, _)) = slot else { unreachable!("integer operands") };
+            self.load_i(reg, h);
+            if kind == NKind::I32 && matches!(slot, Slot::I(..)) {
+                self.asm.jump_if_not_i32(reg, exit);
+            }
+        }
+    }
+
+    /// `a op b` on numpy integer scalars (NEP 50): + - * & | ^ in the result's type, exiting
+    /// where numpy would wrap around (it warns: the interpreter's job); `iop` None is true
+    /// division, both converted to double by C's cast.
+    fn gen_numpy_int_arith(&mut self, pos: usize, iop: Option<IOp>, kind: NKind, a: Slot, b: Slot, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "numpy_int_overflow");
+        self.load_numpy_int_operands(kind, a, b, exit);
+        let result = match iop {
+            Some(iop) => {
+                self.asm.i_arith(iop, Reg::R1, Reg::R2, exit);
+                if kind == NKind::I32 {
+                    self.asm.jump_if_not_i32(Reg::R1, exit);
+                }
+                self.ss_i(home, Reg::R1);
+                Slot::N(kind, Home::Spill(home), Origin::Fresh)
+            }
+            None => {
+                // numpy warns on a zero divisor.
+                self.asm.jump_if_zero(Reg::R2, exit);
+                self.asm.f_from_i64(FReg::F0, Reg::R1);
+                self.asm.f_from_i64(FReg::F1, Reg::R2);
+                self.asm.f_arith(FOp::Div, FReg::F0, FReg::F1);
+                self.ss_f(home, FReg::F0);
+                Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh)
+            }
+        };
+        self.uses_numpy = true;
+        state.stack.truncate(d - 2);
+        state.stack.push(result);
         Some(Step::Next)
     }
 
@@ -1255,17 +1364,42 @@ impl<'a> Compiler<'a> {
         let home = self.layout.stack(p);
         let pre = state.clone();
         match container {
-            Slot::LocalObj(k, EntryTy::Array { ndim, .. }) => {
+            Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
                 let indices = self.index_homes(index, p + 1, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
                 self.array_element_address(k, &indices, exit);
-                self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
-                // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
-                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.ss_f(home, FReg::F0);
+                let h = Home::Spill(home);
+                // The element as the scalar numpy's indexing returns: float64 as a double;
+                // float32, int64 and int32 as numpy scalars of their own (NKind).
+                let element = match dtype {
+                    Dtype::F64 | Dtype::F32 => {
+                        if dtype == Dtype::F64 {
+                            self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                        } else {
+                            self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
+                        }
+                        // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
+                        self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                        self.ss_f(home, FReg::F0);
+                        if dtype == Dtype::F64 {
+                            Slot::F(FKind::NpF64, h, Origin::Fresh)
+                        } else {
+                            Slot::N(NKind::F32, h, Origin::Fresh)
+                        }
+                    }
+                    Dtype::I64 | Dtype::I32 => {
+                        if dtype == Dtype::I64 {
+                            self.asm.load_field(Reg::R0, Reg::S0, 0);
+                        } else {
+                            self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
+                        }
+                        self.ss_i(home, Reg::R0);
+                        Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
+                    }
+                };
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
-                state.stack.push(Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh));
+                state.stack.push(element);
                 Some(Step::Next)
             }
             Slot::LocalObj(k, EntryTy::List) => {
@@ -1304,16 +1438,54 @@ impl<'a> Compiler<'a> {
     fn gen_store_subscr(&mut self, pos: usize, state: &mut State) -> Option<Step> {
         let d = Self::depth(state) as usize;
         let (value, container, index) = (state.stack[d - 3], state.stack[d - 2], state.stack[d - 1]);
-        let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true }) = container else { return None };
-        if !matches!(value, Slot::F(..) | Slot::I(..)) {
+        let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true, dtype }) = container else { return None };
+        let int_value = matches!(value, Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        // What numpy stores exactly as a C cast would: into float arrays any number (float32
+        // rounding, ints exact below 2^53); into int arrays only ints (numpy truncates
+        // floats and raises for ints out of range: those exit).
+        let accepted = match dtype {
+            Dtype::F64 => matches!(value, Slot::F(..)) || matches!(value, Slot::N(..)) || int_value,
+            Dtype::F32 => matches!(value, Slot::F(..) | Slot::N(..)) || int_value,
+            Dtype::I64 | Dtype::I32 => int_value,
+        };
+        if !accepted {
             return None;
         }
         let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "array_index");
         self.array_element_address(k, &indices, exit);
-        self.load_f(FReg::F0, &value)?;
-        self.asm.f_store_mem(Reg::S0, 0, FReg::F0);
+        match dtype {
+            Dtype::F64 => {
+                self.load_f(FReg::F0, &value)?;
+                self.asm.f_store_mem(Reg::S0, 0, FReg::F0);
+            }
+            Dtype::F32 => {
+                let exit = self.exit(pos, &pre, true, "array_store_value");
+                if let Slot::I(h, _) | Slot::N(NKind::I64 | NKind::I32, h, _) = value {
+                    // Through a double only where that conversion is exact: then one rounding.
+                    self.load_i(Reg::R1, h);
+                    self.asm.jump_if_abs_above(Reg::R1, 1 << 53, exit);
+                }
+                self.load_f(FReg::F0, &value)?;
+                // An overflow to infinity warns in numpy: the interpreter's job.
+                self.asm.f_round_f32(FReg::F0);
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                self.asm.f_store_f32(Reg::S0, 0, FReg::F0);
+            }
+            Dtype::I64 | Dtype::I32 => {
+                let (Slot::I(h, _) | Slot::N(_, h, _)) = value else { return None };
+                self.load_i(Reg::R0, h);
+                if dtype == Dtype::I64 {
+                    self.asm.store_field(Reg::S0, 0, Reg::R0);
+                } else {
+                    // numpy raises OverflowError for values outside int32.
+                    let exit = self.exit(pos, &pre, true, "array_store_value");
+                    self.asm.jump_if_not_i32(Reg::R0, exit);
+                    self.asm.store_field_i32(Reg::S0, 0, Reg::R0);
+                }
+            }
+        }
         self.uses_numpy = true;
         state.stack.truncate(d - 3);
         Some(Step::Next)

@@ -16,8 +16,11 @@ pub enum EntryTy {
     NpF64,
     /// An exact Python int that fits in 64 bits.
     Int,
-    /// A float64 ndarray (native byte order, aligned) with `ndim` dimensions.
-    Array { ndim: u8, writeable: bool },
+    /// An exact numpy.int64, numpy.int32 or (finite) numpy.float32 scalar.
+    NpScalar(NKind),
+    /// An ndarray of float64, float32, int64 or int32 (native byte order, aligned) with
+    /// `ndim` dimensions.
+    Array { ndim: u8, writeable: bool, dtype: numpy::Dtype },
     /// An exact list.
     List,
     /// An exact range iterator.
@@ -69,6 +72,16 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
             let value = *((obj as usize + numpy::SCALAR_VALUE) as *const f64);
             return if value.is_finite() { EntryTy::NpF64 } else { EntryTy::Other };
         }
+        if ty as usize == np.int64 {
+            return EntryTy::NpScalar(NKind::I64);
+        }
+        if ty as usize == np.int32 {
+            return EntryTy::NpScalar(NKind::I32);
+        }
+        if ty as usize == np.float32 {
+            let value = *((obj as usize + numpy::SCALAR_VALUE) as *const f32);
+            return if value.is_finite() { EntryTy::NpScalar(NKind::F32) } else { EntryTy::Other };
+        }
         if ty as usize == np.ndarray {
             let base = obj as usize;
             let nd = *((base + numpy::ARRAY_ND as usize) as *const i32);
@@ -77,8 +90,11 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
             let type_num = *((descr + numpy::DESCR_TYPE_NUM) as *const i32);
             let byteorder = *((descr + numpy::DESCR_BYTEORDER) as *const u8);
             let native = matches!(byteorder, b'=' | b'|') || (cfg!(target_endian = "little") && byteorder == b'<');
-            if type_num == numpy::NPY_DOUBLE && native && flags & numpy::NPY_ARRAY_ALIGNED != 0 && (1..=3).contains(&nd) {
-                return EntryTy::Array { ndim: nd as u8, writeable: flags & numpy::NPY_ARRAY_WRITEABLE != 0 };
+            let dtype = np.type_nums.iter().find(|(num, _)| *num == type_num).map(|(_, d)| *d);
+            if let Some(dtype) = dtype {
+                if native && flags & numpy::NPY_ARRAY_ALIGNED != 0 && (1..=3).contains(&nd) {
+                    return EntryTy::Array { ndim: nd as u8, writeable: flags & numpy::NPY_ARRAY_WRITEABLE != 0, dtype };
+                }
             }
         }
     }
@@ -113,6 +129,25 @@ pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name:
 pub enum FKind {
     Float,
     NpF64,
+}
+
+/// numpy scalars other than float64, kept exact: numpy.int64 and numpy.int32 unboxed as an
+/// int64 (an int32 always in its range), numpy.float32 as the double it converts to exactly.
+/// They are their own kind of value so that nothing treats them as Python ints or floats:
+/// numpy's rules for them (wrapping, promotion) differ, and only what is proved the same is
+/// compiled.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum NKind {
+    I64,
+    I32,
+    F32,
+}
+
+impl NKind {
+    /// Held in an integer slot (else a double slot).
+    pub fn is_int(self) -> bool {
+        matches!(self, NKind::I64 | NKind::I32)
+    }
 }
 
 /// Which Python type an unboxed truth value boxes to.
@@ -196,6 +231,7 @@ pub enum Local {
     Obj(EntryTy),
     F(FKind, Origin),
     I(Origin),
+    N(NKind, Origin),
 }
 
 /// A value on the evaluation stack.
@@ -203,6 +239,7 @@ pub enum Local {
 pub enum Slot {
     F(FKind, Home, Origin),
     I(Home, Origin),
+    N(NKind, Home, Origin),
     B(BKind, Home),
     /// The object held by local `k`.
     LocalObj(u32, EntryTy),
