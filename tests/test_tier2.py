@@ -638,6 +638,124 @@ def test_numpy_dtypes(fn, args, expect):
     _run_case(fn, args, expect)
 
 
+
+# --- min, max, int() and float() ----------------------------------------------------------
+
+
+def running_min_max(a):
+    lo = a[0]
+    hi = a[0]
+    for i in range(len(a)):
+        lo = min(lo, a[i])
+        hi = max(a[i], hi)
+    return lo, hi
+
+
+def min_max_three(a):
+    total = 0.0
+    for i in range(len(a)):
+        total += min(a[i], a[i - 1], a[-1 - i]) - max(a[i], a[i - 1], a[-1 - i])
+    return total
+
+
+def min_max_ties(a):
+    # Equal values (0.0 and -0.0): the first argument wins.
+    out = []
+    lo = 5.0
+    hi = -5.0
+    for i in range(len(a)):
+        lo = min(lo, a[i])
+        hi = max(hi, a[i])
+        if i % 1000 == 999:
+            out.append((lo, hi))
+    return out
+
+
+def min_max_identity(x, y):
+    # The result is the argument object itself (checked through the result's aliasing).
+    best = 1e300
+    other = -1e300
+    for i in range(N):
+        best = min(best, x, y)
+        other = max(y, other)
+    return best, other
+
+
+def min_max_ints(n, big):
+    lo = big
+    hi = -big
+    for i in range(n):
+        lo = min(lo, ((i * 7919) & 1023) - 500)
+        hi = max(hi, ((i * 104729) & 4095) * big)
+    return lo, hi
+
+
+def min_max_mixed_types(a):
+    # A Python float against numpy.float64: the result's type depends on the values.
+    total = 0.0
+    for i in range(len(a)):
+        total += min(a[i], 0.25)
+    return total
+
+
+def int_of_floats(a):
+    total = 0
+    for i in range(len(a)):
+        total += int(a[i] * 3.0) - int(a[i] * -0.5)
+    return total
+
+
+def int_of_scalars(a, b):
+    total = 0
+    for i in range(len(a)):
+        total += int(a[i]) + int(b[i])
+    return total
+
+
+def float_of_ints(start, n):
+    total = 0.0
+    for i in range(start, start + n):
+        total += float(i) - float(i * 3) * 0.5
+    return total
+
+
+def float_of_scalars(a, b):
+    total = 0.0
+    for i in range(len(a)):
+        total += float(a[i]) * 0.5 + float(b[i])
+    return total
+
+
+CONVERSIONS = [
+    case(running_min_max, arr(SIGNED), rtype=tuple),
+    case(running_min_max, lst(SIGNED), rtype=tuple, id="running_min_max-list"),
+    case(running_min_max, INTS.copy(), rtype=tuple, id="running_min_max-int64"),
+    case(running_min_max, SIGNED.astype(np.float32), rtype=tuple, id="running_min_max-float32"),
+    case(min_max_three, arr(SIGNED), rtype=np.float64),
+    case(min_max_ties, arr(np.tile([0.0, -0.0, 1.0, -0.0, 0.0], N // 5)), rtype=list),
+    case(min_max_identity, 2.5, 2.5, rtype=tuple),
+    case(min_max_identity, 2**70 + 0.0, 3.5, rtype=tuple, id="min_max_identity-2"),
+    case(min_max_ints, N, 10**9, rtype=tuple),
+    case(min_max_ints, N, 2**52, rtype=tuple, exits=["int_overflow"], id="min_max_ints-overflow"),
+    case(min_max_mixed_types, arr(SIGNED), rtype=np.float64, exits=["unsupported"]),
+    case(int_of_floats, arr(SIGNED * 1e6), rtype=int),
+    case(int_of_floats, arr(SIGNED, _4000=3e300), rtype=int, exits=["int_overflow"], id="int_of_floats-huge"),
+    case(int_of_floats, arr(SIGNED, _4000=2.0**63), rtype=int, exits=["int_overflow"], id="int_of_floats-2_63"),
+    case(int_of_floats, arr(SIGNED, _4000=-(2.0**63) / 3), rtype=int, id="int_of_floats-near-min"),
+    case(int_of_scalars, INTS.copy(), SIGNED.astype(np.float32), rtype=int),
+    case(int_of_scalars, INTS.astype(np.int32), SIGNED * 1e15, rtype=int, id="int_of_scalars-2"),
+    case(float_of_ints, 0, N, rtype=float),
+    case(float_of_ints, 2**53 - 2500, N, rtype=float, id="float_of_ints-2_53"),
+    case(float_of_ints, 2**62 - 2500, N, rtype=float, exits=["int_overflow"], id="float_of_ints-2_62"),
+    case(float_of_scalars, SIGNED.astype(np.float32), INTS * 2**40, rtype=float),
+    case(float_of_scalars, arr(SIGNED), INTS.astype(np.int32), rtype=float, id="float_of_scalars-2"),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", CONVERSIONS)
+def test_min_max_and_conversions(fn, args, expect):
+    _run_case(fn, args, expect)
+
 # --- exits forced by inputs ---------------------------------------------------------------
 
 

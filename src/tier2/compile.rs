@@ -727,6 +727,14 @@ impl<'a> Compiler<'a> {
         };
         let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
             Builtin::Range
+        } else if found == std::ptr::addr_of!(PyLong_Type) as usize {
+            Builtin::IntType
+        } else if found == std::ptr::addr_of!(PyFloat_Type) as usize {
+            Builtin::FloatType
+        } else if genuine("min") {
+            Builtin::Min
+        } else if genuine("max") {
+            Builtin::Max
         } else if genuine("len") {
             Builtin::Len
         } else if genuine("abs") {
@@ -837,6 +845,153 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
+    /// `int(x)` and `float(x)` of one number.
+    fn gen_conversion(&mut self, pos: usize, to_int: bool, arg: Slot, base: u32, state: &mut State) -> Option<Step> {
+        let home = self.layout.stack(base);
+        let h = Home::Spill(home);
+        let result = match (to_int, arg) {
+            // An exact int or float converted to its own type is the same object.
+            (true, Slot::I(..)) | (false, Slot::F(FKind::Float, ..)) => arg,
+            (true, Slot::N(NKind::I64 | NKind::I32, ih, _)) => {
+                self.load_i(Reg::R0, ih);
+                self.ss_i(home, Reg::R0);
+                Slot::I(h, Origin::Fresh)
+            }
+            (true, Slot::F(..) | Slot::N(NKind::F32, ..)) => {
+                // Truncation toward zero (float.__int__, numpy's too); outside the int64 range
+                // the interpreter makes a big int.
+                let pre = state.clone();
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.load_f(FReg::F0, &arg)?;
+                self.asm.f_load_bits(FReg::F1, 9223372036854775808.0f64.to_bits());
+                self.asm.f_jump_if(Cond::Ge, FReg::F0, FReg::F1, exit);
+                self.asm.f_load_bits(FReg::F1, (-9223372036854775808.0f64).to_bits());
+                self.asm.f_jump_if(Cond::Lt, FReg::F0, FReg::F1, exit);
+                self.asm.f_to_i64_trunc(Reg::R0, FReg::F0);
+                self.ss_i(home, Reg::R0);
+                Slot::I(h, Origin::Fresh)
+            }
+            // int to double rounds to nearest (even), as CPython's and numpy's conversions do;
+            // float32 and float64 values are already the doubles float() returns.
+            (false, Slot::F(FKind::NpF64, ..) | Slot::I(..) | Slot::N(..)) => {
+                self.load_f(FReg::F0, &arg)?;
+                self.ss_f(home, FReg::F0);
+                Slot::F(FKind::Float, h, Origin::Fresh)
+            }
+            _ => return None,
+        };
+        state.stack.truncate(base as usize);
+        state.stack.push(result);
+        Some(Step::Next)
+    }
+
+    /// The object a number operand is (address into `dst`, 0 if it has none yet).
+    fn load_object(&mut self, dst: Reg, origin: Origin, state: &State) {
+        let origin = match origin {
+            Origin::Local(k) => match state.locals[k as usize] {
+                Local::F(_, Origin::Entry) | Local::I(Origin::Entry) | Local::N(_, Origin::Entry) => {
+                    self.asm.load_slot(dst, k);
+                    return;
+                }
+                Local::F(_, o) | Local::I(o) | Local::N(_, o) => o,
+                _ => Origin::Fresh,
+            },
+            other => other,
+        };
+        match origin {
+            Origin::Const(addr) => self.asm.load_imm(dst, addr as u64),
+            Origin::Ptr(p) => self.sl_i(dst, p),
+            _ => self.asm.load_imm(dst, 0),
+        }
+    }
+
+    /// `min(a, b, ...)` / `max(a, b, ...)` of numbers of one type: the first least (greatest)
+    /// argument, as builtin min/max pick it (`b if b < a else a`), and the very object: its
+    /// address travels in a pointer spill (0 for a computed value without an object yet).
+    fn gen_min_max(&mut self, pos: usize, is_min: bool, args: &[Slot], base: u32, state: &mut State) -> Option<Step> {
+        // One type for all, or the result's type would depend on the values.
+        let same = |s: &Slot| match (args[0], *s) {
+            (Slot::I(..), Slot::I(..)) => true,
+            (Slot::F(a, ..), Slot::F(b, ..)) => a == b,
+            (Slot::N(a, ..), Slot::N(b, ..)) => a == b,
+            _ => false,
+        };
+        if !args.iter().all(same) {
+            return None;
+        }
+        let int = matches!(args[0], Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        let origins: Vec<Origin> = args
+            .iter()
+            .map(|s| match *s {
+                Slot::I(_, o) | Slot::F(_, _, o) | Slot::N(_, _, o) => o,
+                _ => Origin::Fresh,
+            })
+            .collect();
+        // A local whose value has no object of its own may be chosen: the result is then that
+        // local's value, which may only go back into that local (no second holder of what
+        // would be one object in CPython).
+        for origin in &origins {
+            if let Origin::Local(k) = *origin {
+                if matches!(state.locals[k as usize], Local::F(_, Origin::Fresh | Origin::Ptr(_)) | Local::I(Origin::Fresh | Origin::Ptr(_)) | Local::N(_, Origin::Fresh | Origin::Ptr(_))) {
+                    let next = self.bc.instrs.get(pos + 1)?;
+                    if next.op != Op::STORE_FAST || next.arg != k {
+                        return None;
+                    }
+                }
+            }
+        }
+        let track = origins.iter().any(|o| *o != Origin::Fresh);
+        let home = self.layout.stack(base);
+        let ptr = self.layout.stack_ptr(base);
+        // Candidate worse or equal: keep the current choice.
+        let keep = if is_min { Cond::Ge } else { Cond::Le };
+        let snapshot = state.clone();
+        for (i, arg) in args.iter().enumerate() {
+            let skip = self.asm.new_label();
+            if int {
+                let (Slot::I(h, _) | Slot::N(_, h, _)) = *arg else { return None };
+                self.load_i(if i == 0 { Reg::R1 } else { Reg::R2 }, h);
+                if i > 0 {
+                    self.asm.i_jump_if(keep, Reg::R2, Reg::R1, skip);
+                    self.asm.mov(Reg::R1, Reg::R2);
+                }
+            } else {
+                self.load_f(if i == 0 { FReg::F0 } else { FReg::F1 }, arg)?;
+                if i > 0 {
+                    // Finite doubles: ordered comparisons.
+                    self.asm.f_jump_if(keep, FReg::F1, FReg::F0, skip);
+                    self.asm.f_mov(FReg::F0, FReg::F1);
+                }
+            }
+            if track {
+                self.load_object(Reg::R3, origins[i], &snapshot);
+            }
+            self.asm.bind(skip);
+        }
+        let origin = if track {
+            self.ss_i(ptr, Reg::R3);
+            Origin::Ptr(ptr)
+        } else {
+            Origin::Fresh
+        };
+        let h = Home::Spill(home);
+        let result = match args[0] {
+            Slot::I(..) => Slot::I(h, origin),
+            Slot::N(kind, ..) => Slot::N(kind, h, origin),
+            Slot::F(kind, ..) => Slot::F(kind, h, origin),
+            _ => return None,
+        };
+        if int {
+            self.ss_i(home, Reg::R1);
+        } else {
+            self.ss_f(home, FReg::F0);
+        }
+        let _ = pos;
+        state.stack.truncate(base as usize);
+        state.stack.push(result);
+        Some(Step::Next)
+    }
+
     fn gen_call(&mut self, pos: usize, nargs: u32, state: &mut State) -> Option<Step> {
         let d = Self::depth(state);
         let base = d.checked_sub(nargs + 2)?;
@@ -847,6 +1002,12 @@ impl<'a> Compiler<'a> {
         let args: Vec<Slot> = state.stack[(base + 2) as usize..].to_vec();
         if matches!(which, Builtin::Abs | Builtin::Math(_)) && nargs == 1 {
             return self.gen_numeric_call(pos, which, args[0], base, state);
+        }
+        if matches!(which, Builtin::IntType | Builtin::FloatType) && nargs == 1 {
+            return self.gen_conversion(pos, which == Builtin::IntType, args[0], base, state);
+        }
+        if matches!(which, Builtin::Min | Builtin::Max) && nargs >= 2 {
+            return self.gen_min_max(pos, which == Builtin::Min, &args, base, state);
         }
         match (which, nargs) {
             (Builtin::Range, 1..=3) => {

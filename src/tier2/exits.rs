@@ -205,7 +205,8 @@ unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value
     match origin {
         Some(Origin::Const(obj)) => return Py_NewRef(obj as *mut PyObject),
         Some(Origin::Local(k)) => return Py_NewRef(*slot_ptr(frame, k)),
-        Some(Origin::Ptr(p)) => return Py_NewRef(*spills.add(p as usize) as *mut PyObject),
+        // A null pointer: the value has no object yet (min/max chose a computed value).
+        Some(Origin::Ptr(p)) if *spills.add(p as usize) != 0 => return Py_NewRef(*spills.add(p as usize) as *mut PyObject),
         _ => {}
     }
     match value {

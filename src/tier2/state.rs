@@ -187,6 +187,11 @@ pub enum Builtin {
     Range,
     Len,
     Abs,
+    Min,
+    Max,
+    /// The types `int` and `float` (called as conversions).
+    IntType,
+    FloatType,
     /// The `math` module itself.
     MathModule,
     /// A function of the `math` module computed by a C library function.
