@@ -756,6 +756,65 @@ CONVERSIONS = [
 def test_min_max_and_conversions(fn, args, expect):
     _run_case(fn, args, expect)
 
+
+# --- lists and tuples of ints and floats --------------------------------------------------
+
+INT_ITEMS = [int(x) for x in INTS]
+
+
+def sequence_sum(xs):
+    total = 0
+    last = None
+    for i in range(len(xs)):
+        total += xs[i] * 3 - xs[-1 - i]
+        last = xs[i]
+    return total, last
+
+
+def sequence_float_sum(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += xs[i] * 0.5 + xs[i - 1]
+    return total
+
+
+def gather(a, idx):
+    # Ints from a list or tuple used as array indices.
+    total = 0.0
+    for i in range(len(idx)):
+        total += a[idx[i]]
+    return total
+
+
+def sequence_past_end(xs):
+    total = 0
+    for i in range(len(xs) + 1):
+        total += xs[i]
+    return total
+
+
+SEQUENCES = [
+    case(sequence_sum, list(INT_ITEMS), rtype=tuple),
+    case(sequence_sum, tuple(INT_ITEMS), rtype=tuple, id="sequence_sum-tuple"),
+    case(sequence_sum, lst_at(2**70, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-big-int"),
+    case(sequence_sum, lst_at(2.5, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-float-item"),
+    case(sequence_sum, lst_at(True, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-bool-item"),
+    case(sequence_sum, tuple(lst_at(2**62, base=INT_ITEMS)), rtype=tuple, exits=["int_overflow"],
+         id="sequence_sum-overflow"),
+    case(sequence_float_sum, tuple(lst(SIGNED)), rtype=float),
+    case(sequence_float_sum, tuple(lst_at(7, base=lst(SIGNED))), rtype=float, exits=["list_item"],
+         id="sequence_float_sum-int-item"),
+    case(sequence_float_sum, list(INT_ITEMS), rtype=float, id="sequence_float_sum-ints"),
+    case(gather, arr(SIGNED), [int(x) % N - N // 2 for x in INTS], rtype=np.float64),
+    case(gather, arr(SIGNED), tuple(int(x) % N for x in INTS), rtype=np.float64, id="gather-tuple"),
+    case(sequence_past_end, tuple(INT_ITEMS), raises=IndexError, exits=["list_item"]),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", SEQUENCES)
+def test_lists_and_tuples(fn, args, expect):
+    _run_case(fn, args, expect)
+
 # --- exits forced by inputs ---------------------------------------------------------------
 
 

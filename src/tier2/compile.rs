@@ -1049,7 +1049,7 @@ impl<'a> Compiler<'a> {
                         self.asm.load_field(Reg::R1, Reg::R1, super::numpy::ARRAY_DIMS);
                         self.asm.load_field(Reg::R0, Reg::R1, 0);
                     }
-                    EntryTy::List => self.asm.load_field(Reg::R0, Reg::R1, 16),
+                    EntryTy::List | EntryTy::Tuple => self.asm.load_field(Reg::R0, Reg::R1, 16), // ob_size
                     _ => return None,
                 }
                 let home = self.layout.stack(base);
@@ -1563,8 +1563,10 @@ impl<'a> Compiler<'a> {
                 state.stack.push(element);
                 Some(Step::Next)
             }
-            Slot::LocalObj(k, EntryTy::List) => {
+            Slot::LocalObj(k, ty @ (EntryTy::List | EntryTy::Tuple)) => {
                 let Slot::I(h, _) = index else { return None };
+                // Items are guarded to one type, chosen from the items there now.
+                let ints = unsafe { self.items_are_ints(k) };
                 let exit = self.exit(pos, &pre, true, "list_item");
                 self.asm.load_slot(Reg::R3, k);
                 self.load_i(Reg::R0, h);
@@ -1575,25 +1577,59 @@ impl<'a> Compiler<'a> {
                 self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
                 self.asm.bind(nonneg);
                 self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
-                self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
                 self.asm.load_imm(Reg::R2, 8);
                 self.asm.i_mul(Reg::R0, Reg::R2);
-                self.asm.i_add(Reg::R1, Reg::R0);
-                self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
-                // Only exact floats: anything else (an int, a str appended mid-loop) exits.
-                self.asm.load_field(Reg::R2, Reg::R1, 8);
-                self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
-                self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
-                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.ss_f(home, FReg::F0);
+                if ty == EntryTy::List {
+                    self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
+                    self.asm.i_add(Reg::R1, Reg::R0);
+                    self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
+                } else {
+                    self.asm.i_add(Reg::R0, Reg::R3);
+                    self.asm.load_field(Reg::R1, Reg::R0, 24); // ob_item[i], inline
+                }
                 let ptr = self.layout.stack_ptr(p);
                 self.ss_i(ptr, Reg::R1);
+                let item = if ints {
+                    // Only exact ints of 64 bits: anything else (a float, a bigger int) exits.
+                    self.flush(false);
+                    self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
+                    self.reload(false);
+                    self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
+                    self.ss_i(home, Reg::R0);
+                    Slot::I(Home::Spill(home), Origin::Ptr(ptr))
+                } else {
+                    // Only exact floats: anything else (an int, a str appended mid-loop) exits.
+                    self.asm.load_field(Reg::R2, Reg::R1, 8);
+                    self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
+                    self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
+                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                    self.ss_f(home, FReg::F0);
+                    Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
+                };
                 state.stack.truncate(d - 2);
-                state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr)));
+                state.stack.push(item);
                 Some(Step::Next)
             }
             _ => None,
         }
+    }
+
+    /// Whether the list or tuple local `k` holds now mostly exact ints (else floats are
+    /// expected): the type its item loads are compiled for.
+    unsafe fn items_are_ints(&self, k: u32) -> bool {
+        let obj = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * k as usize);
+        if obj.is_null() {
+            return false;
+        }
+        let len = *((obj as usize + 16) as *const isize);
+        let items = if Py_TYPE(obj) == std::ptr::addr_of_mut!(PyTuple_Type) {
+            (obj as usize + 24) as *const *mut PyObject
+        } else {
+            *((obj as usize + 24) as *const *const *mut PyObject)
+        };
+        let sample = len.clamp(0, 16) as usize;
+        let ints = (0..sample).filter(|&i| Py_TYPE(*items.add(i)) == std::ptr::addr_of_mut!(PyLong_Type)).count();
+        ints * 2 > sample
     }
 
     fn gen_store_subscr(&mut self, pos: usize, state: &mut State) -> Option<Step> {

@@ -260,6 +260,21 @@ unsafe fn new_scalar(ty: usize) -> *mut PyObject {
     check(alloc(ty, 0))
 }
 
+/// The value of an exact int that fits in 64 bits; i64::MIN for anything else (the caller
+/// exits then, also for i64::MIN itself). Never runs Python code.
+pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
+    if Py_TYPE(obj) != std::ptr::addr_of_mut!(PyLong_Type) {
+        return i64::MIN;
+    }
+    let mut overflow = 0;
+    let value = PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+    if overflow != 0 || (value == -1 && !PyErr_Occurred().is_null()) {
+        PyErr_Clear();
+        return i64::MIN;
+    }
+    value
+}
+
 /// Drop the object a frame stack slot holds (a finished loop's iterator).
 pub unsafe extern "C" fn release_slot(frame: *mut InterpreterFrame, index: u64) {
     Py_DECREF(*slot_ptr(frame, index as u32));

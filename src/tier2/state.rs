@@ -23,6 +23,8 @@ pub enum EntryTy {
     Array { ndim: u8, writeable: bool, dtype: numpy::Dtype },
     /// An exact list.
     List,
+    /// An exact tuple.
+    Tuple,
     /// An exact range iterator.
     RangeIter,
     /// Anything else (kept boxed, never operated on by tier 2).
@@ -63,6 +65,9 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
     }
     if ty == std::ptr::addr_of_mut!(PyList_Type) {
         return EntryTy::List;
+    }
+    if ty == std::ptr::addr_of_mut!(PyTuple_Type) {
+        return EntryTy::Tuple;
     }
     if ty == std::ptr::addr_of_mut!(PyRangeIter_Type) && super::exits::range_iter_layout_ok() {
         return EntryTy::RangeIter;
