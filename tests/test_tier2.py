@@ -815,6 +815,105 @@ SEQUENCES = [
 def test_lists_and_tuples(fn, args, expect):
     _run_case(fn, args, expect)
 
+
+# --- floor division, modulo, integer powers, negation --------------------------------------
+
+
+def floor_div_mod(n, d):
+    total = 0
+    for i in range(n):
+        total += i // d + i % d - (-i) // d + (-i) % d * 3
+        total %= 1000003
+        total //= 1
+    return total
+
+
+def divide_by_counter(n):
+    total = 0
+    for i in range(n):
+        total += 10**6 // (i - 4000) + 10**6 % (4000 - i)
+    return total
+
+
+def floor_div_min_int(x):
+    last = 0
+    for i in range(N):
+        d = -1 if i == 4000 else 3
+        last = x // d
+        if i == 4000:
+            break
+    return last
+
+
+def int_powers(n, base):
+    total = 0
+    for i in range(n):
+        total += (i & 7) ** 3 + (i & 1023) ** 2 - i ** 0 + base ** 13 + (i - 2500) ** 5
+    return total
+
+
+def int_power_overflow(n):
+    total = 0
+    for i in range(n):
+        total += (i // 8) ** 9
+    return total
+
+
+def negations(a, n):
+    total = 0.0
+    count = 0
+    for i in range(n):
+        total += -a[i] - -(i * 0.5)
+        count -= -i
+    return total, count
+
+
+def negate_ints(a):
+    total = 0
+    for i in range(len(a)):
+        total += -a[i]
+    return total
+
+
+def negate_python_int(x):
+    last = 0
+    for i in range(N):
+        last = -(x + i - 4000) if i == 4000 else -i
+        if i == 4000:
+            break
+    return last
+
+
+def negate_into_float32(a):
+    for i in range(len(a)):
+        a[i] = -a[i]
+    return a
+
+
+INT_OPS = [
+    case(floor_div_mod, N, 7, rtype=int),
+    case(floor_div_mod, N, -3, rtype=int, id="floor_div_mod-negative"),
+    case(divide_by_counter, N, raises=ZeroDivisionError, exits=["int_divide"]),
+    case(floor_div_min_int, -(2**63), rtype=int, exits=["int_divide"]),
+    case(int_powers, N, 3, rtype=int),
+    case(int_powers, N, -29, rtype=int, id="int_powers-negative-base"),
+    case(int_power_overflow, N, rtype=int, exits=["int_overflow"]),
+    case(negations, arr(SIGNED, _7=0.0, _8=-0.0), N, rtype=tuple),
+    case(negations, lst(SIGNED), N, rtype=tuple, id="negations-list"),
+    case(negate_python_int, -(2**63), rtype=int, exits=["int_overflow"]),
+    case(negate_ints, INTS.copy(), rtype=np.int64, warns=[]),
+    case(negate_ints, np.where(np.arange(N) == AT, -(2**63), INTS), rtype=np.int64, exits=["int_overflow"],
+         id="negate_ints-int64-min"),
+    case(negate_ints, np.where(np.arange(N) == AT, -(2**31), INTS).astype(np.int32), rtype=np.int32,
+         exits=["int_overflow"], id="negate_ints-int32-min"),
+    case(negate_into_float32, SIGNED.astype(np.float32), rtype=np.ndarray),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", INT_OPS)
+def test_integer_operators_and_negation(fn, args, expect):
+    _run_case(fn, args, expect)
+
 # --- exits forced by inputs ---------------------------------------------------------------
 
 

@@ -690,6 +690,19 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; fcvt S(r), D(r) ; fcvt D(r), S(r));
     }
 
+    /// C's signed division: `a = a / b` (truncated), `b = a % b` (the remainder, with the
+    /// dividend's sign). The caller excludes `b == 0` and `i64::MIN / -1`. Clobbers R0 and R2
+    /// (as on x86_64, where idiv needs them), which must not be `a` or `b`.
+    pub fn i_div_rem(&mut self, a: Reg, b: Reg) {
+        assert!(![Reg::R0, Reg::R2].contains(&a) && ![Reg::R0, Reg::R2].contains(&b), "i_div_rem operands");
+        let (ra, rb) = (num(a), num(b));
+        dynasm!(self.ops ; .arch aarch64
+            ; sdiv x16, X(ra), X(rb)
+            ; msub X(rb), x16, X(rb), X(ra)
+            ; mov X(ra), x16
+        );
+    }
+
     /// `dst = (int64_t) src`, truncated toward zero; `src` must lie in [-2^63, 2^63).
     pub fn f_to_i64_trunc(&mut self, dst: Reg, src: FReg) {
         dynasm!(self.ops ; .arch aarch64 ; fcvtzs X(num(dst)), D(fnum(src)));
@@ -1018,6 +1031,8 @@ mod tests {
         assert_eq!(bytes(|a| a.f_round_f32(FReg::F2)), words(&[0x1e624042, 0x1e22c042]));
         // fcvtzs x0, d1
         assert_eq!(bytes(|a| a.f_to_i64_trunc(Reg::R0, FReg::F1)), words(&[0x9e780020]));
+        // sdiv x16, x1, x3 ; msub x3, x16, x3, x1 ; mov x1, x16
+        assert_eq!(bytes(|a| a.i_div_rem(Reg::R1, Reg::R3)), words(&[0x9ac30c30, 0x9b038603, 0xaa1003e1]));
     }
 
     /// Executing tests: assemble, place in executable memory, run (natively or under qemu).

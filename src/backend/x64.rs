@@ -449,6 +449,21 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; cvtsd2ss Rx(r), Rx(r) ; cvtss2sd Rx(r), Rx(r));
     }
 
+    /// C's signed division: `a = a / b` (truncated), `b = a % b` (the remainder, with the
+    /// dividend's sign). The caller excludes `b == 0` and `i64::MIN / -1`. Clobbers R0 and R2,
+    /// which must not be `a` or `b`.
+    pub fn i_div_rem(&mut self, a: Reg, b: Reg) {
+        assert!(![Reg::R0, Reg::R2].contains(&a) && ![Reg::R0, Reg::R2].contains(&b), "i_div_rem operands");
+        let (ra, rb) = (num(a), num(b));
+        dynasm!(self.ops ; .arch x64
+            ; mov rax, Rq(ra)
+            ; cqo
+            ; idiv Rq(rb)
+            ; mov Rq(ra), rax
+            ; mov Rq(rb), rdx
+        );
+    }
+
     /// `dst = (int64_t) src`, truncated toward zero; `src` must lie in [-2^63, 2^63).
     pub fn f_to_i64_trunc(&mut self, dst: Reg, src: FReg) {
         dynasm!(self.ops ; .arch x64 ; cvttsd2si Rq(num(dst)), Rx(fnum(src)));

@@ -34,6 +34,18 @@ mod libm {
         pub fn atan(x: f64) -> f64;
         pub fn tanh(x: f64) -> f64;
         pub fn fabs(x: f64) -> f64;
+        pub fn asin(x: f64) -> f64;
+        pub fn acos(x: f64) -> f64;
+        pub fn asinh(x: f64) -> f64;
+        pub fn acosh(x: f64) -> f64;
+        pub fn atanh(x: f64) -> f64;
+        pub fn sinh(x: f64) -> f64;
+        pub fn cosh(x: f64) -> f64;
+        pub fn log2(x: f64) -> f64;
+        pub fn log10(x: f64) -> f64;
+        pub fn floor(x: f64) -> f64;
+        pub fn ceil(x: f64) -> f64;
+        pub fn trunc(x: f64) -> f64;
     }
 }
 
@@ -688,6 +700,7 @@ impl<'a> Compiler<'a> {
             Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE | Op::POP_JUMP_BACKWARD_IF_TRUE => {
                 self.gen_branch(pos, state, true)
             }
+            Op::UNARY_NEGATIVE if d >= 1 => self.gen_negative(pos, state),
             Op::COMPARE_OP if d >= 2 => self.gen_compare(pos, instr.arg, state),
             Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
@@ -810,6 +823,23 @@ impl<'a> Compiler<'a> {
                 state.stack.truncate(base as usize);
                 state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
             }
+            (Builtin::Math(f @ (MathFn::Floor | MathFn::Ceil | MathFn::Trunc)), Slot::F(FKind::Float, ..)) => {
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.load_f(FReg::F0, &arg)?;
+                let function: unsafe extern "C" fn(f64) -> f64 = match f {
+                    MathFn::Floor => libm::floor,
+                    MathFn::Ceil => libm::ceil,
+                    _ => libm::trunc,
+                };
+                self.flush(false);
+                self.asm.call_f(function as usize);
+                self.reload(false);
+                self.f_to_int(FReg::F0, Reg::R0, exit);
+                self.ss_i(home, Reg::R0);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+            }
+            (Builtin::Math(MathFn::Floor | MathFn::Ceil | MathFn::Trunc), _) => return None,
             (Builtin::Math(f), Slot::F(..) | Slot::I(..)) => {
                 let exit = self.exit(pos, &pre, true, "math_domain");
                 self.load_f(FReg::F0, &arg)?;
@@ -817,7 +847,7 @@ impl<'a> Compiler<'a> {
                 self.asm.f_load_bits(FReg::F1, 0);
                 match f {
                     MathFn::Sqrt => self.asm.f_jump_if(Cond::Lt, FReg::F0, FReg::F1, exit),
-                    MathFn::Log => self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F1, exit),
+                    MathFn::Log | MathFn::Log2 | MathFn::Log10 => self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F1, exit),
                     _ => {}
                 }
                 let function: unsafe extern "C" fn(f64) -> f64 = match f {
@@ -830,6 +860,16 @@ impl<'a> Compiler<'a> {
                     MathFn::Atan => libm::atan,
                     MathFn::Tanh => libm::tanh,
                     MathFn::Fabs => libm::fabs,
+                    MathFn::Asin => libm::asin,
+                    MathFn::Acos => libm::acos,
+                    MathFn::Asinh => libm::asinh,
+                    MathFn::Acosh => libm::acosh,
+                    MathFn::Atanh => libm::atanh,
+                    MathFn::Sinh => libm::sinh,
+                    MathFn::Cosh => libm::cosh,
+                    MathFn::Log2 => libm::log2,
+                    MathFn::Log10 => libm::log10,
+                    MathFn::Floor | MathFn::Ceil | MathFn::Trunc => unreachable!("handled above"),
                 };
                 self.flush(false);
                 self.asm.call_f(function as usize);
@@ -863,11 +903,7 @@ impl<'a> Compiler<'a> {
                 let pre = state.clone();
                 let exit = self.exit(pos, &pre, true, "int_overflow");
                 self.load_f(FReg::F0, &arg)?;
-                self.asm.f_load_bits(FReg::F1, 9223372036854775808.0f64.to_bits());
-                self.asm.f_jump_if(Cond::Ge, FReg::F0, FReg::F1, exit);
-                self.asm.f_load_bits(FReg::F1, (-9223372036854775808.0f64).to_bits());
-                self.asm.f_jump_if(Cond::Lt, FReg::F0, FReg::F1, exit);
-                self.asm.f_to_i64_trunc(Reg::R0, FReg::F0);
+                self.f_to_int(FReg::F0, Reg::R0, exit);
                 self.ss_i(home, Reg::R0);
                 Slot::I(h, Origin::Fresh)
             }
@@ -883,6 +919,16 @@ impl<'a> Compiler<'a> {
         state.stack.truncate(base as usize);
         state.stack.push(result);
         Some(Step::Next)
+    }
+
+    /// `dst = (int64) src` truncated toward zero (F1 clobbered); `exit` when the result would
+    /// not fit in 64 bits (the interpreter makes a big int).
+    fn f_to_int(&mut self, src: FReg, dst: Reg, exit: Label) {
+        self.asm.f_load_bits(FReg::F1, 9223372036854775808.0f64.to_bits());
+        self.asm.f_jump_if(Cond::Ge, src, FReg::F1, exit);
+        self.asm.f_load_bits(FReg::F1, (-9223372036854775808.0f64).to_bits());
+        self.asm.f_jump_if(Cond::Lt, src, FReg::F1, exit);
+        self.asm.f_to_i64_trunc(dst, src);
     }
 
     /// The object a number operand is (address into `dst`, 0 if it has none yet).
@@ -1226,9 +1272,13 @@ impl<'a> Compiler<'a> {
             Mul,
             Div,
             Pow,
+            FloorDiv,
+            Mod,
             Bits(IOp),
         }
         let op = match arg {
+            2 | 15 => B::FloorDiv,
+            6 | 19 => B::Mod,
             0 | 13 => B::Add,
             10 | 23 => B::Sub,
             5 | 18 => B::Mul,
@@ -1256,7 +1306,7 @@ impl<'a> Compiler<'a> {
                 B::Mul => Some(IOp::Mul),
                 B::Bits(bit_op) => Some(bit_op),
                 B::Div => None,
-                B::Pow => return None,
+                B::Pow | B::FloorDiv | B::Mod => return None,
             };
             if let Some(kind) = Self::numpy_int_kind(a, b) {
                 return self.gen_numpy_int_arith(pos, iop, kind, a, b, state);
@@ -1292,7 +1342,8 @@ impl<'a> Compiler<'a> {
                     state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Fresh));
                     return Some(Step::Next);
                 }
-                B::Pow => return None,
+                B::Pow => return self.gen_int_power(pos, ha, hb, state),
+                B::FloorDiv | B::Mod => return self.gen_int_floor_div(pos, op == B::Mod, ha, hb, state),
                 B::Bits(bit_op) => bit_op,
             };
             let exit = self.exit(pos, &pre, true, "int_overflow");
@@ -1304,8 +1355,8 @@ impl<'a> Compiler<'a> {
             state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
             return Some(Step::Next);
         }
-        if matches!(op, B::Bits(_)) {
-            return None; // only ints have bitwise operators
+        if matches!(op, B::Bits(_) | B::FloorDiv | B::Mod) {
+            return None; // only ints have bitwise operators; float // and % are not compiled
         }
         let kind = if matches!(a, Slot::F(FKind::NpF64, ..) | Slot::N(..)) || matches!(b, Slot::F(FKind::NpF64, ..) | Slot::N(..)) {
             FKind::NpF64
@@ -1367,6 +1418,111 @@ impl<'a> Compiler<'a> {
         self.ss_f(home, FReg::F0);
         state.stack.truncate(d - 2);
         state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// Python's `a // b` or `a % b` on ints: floor division (the remainder takes the divisor's
+    /// sign); exits on a zero divisor and on the one quotient beyond 64 bits.
+    fn gen_int_floor_div(&mut self, pos: usize, modulo: bool, ha: Home, hb: Home, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "int_divide");
+        self.load_i(Reg::R1, ha);
+        self.load_i(Reg::R3, hb);
+        self.asm.jump_if_zero(Reg::R3, exit);
+        let fits = self.asm.new_label();
+        self.asm.jump_if_not_equal_imm(Reg::R3, -1i64 as u64, fits);
+        self.asm.jump_if_equal_imm(Reg::R1, i64::MIN as u64, exit);
+        self.asm.bind(fits);
+        self.asm.i_div_rem(Reg::R1, Reg::R3);
+        // C truncates; Python floors: a nonzero remainder of the other sign than the divisor
+        // moves the quotient down by one and the remainder up by the divisor.
+        let done = self.asm.new_label();
+        self.asm.jump_if_zero(Reg::R3, done);
+        self.load_i(Reg::R2, hb);
+        self.asm.mov(Reg::R0, Reg::R3);
+        self.asm.i_arith(IOp::Xor, Reg::R0, Reg::R2, exit);
+        self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, done);
+        self.asm.i_add_imm(Reg::R1, -1);
+        self.asm.i_add(Reg::R3, Reg::R2);
+        self.asm.bind(done);
+        self.ss_i(home, if modulo { Reg::R3 } else { Reg::R1 });
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// `a ** e` on ints with a constant exponent 0..=64: square-and-multiply, exiting where the
+    /// result outgrows 64 bits (a square is only formed when a higher exponent bit needs it,
+    /// so no intermediate exceeds the result). Other exponents stay in the interpreter (a
+    /// negative one gives a float).
+    fn gen_int_power(&mut self, pos: usize, ha: Home, hb: Home, state: &mut State) -> Option<Step> {
+        let Home::Imm(e) = hb else { return None };
+        let e = e as i64;
+        if !(0..=64).contains(&e) {
+            return None;
+        }
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "int_overflow");
+        self.asm.load_imm(Reg::R1, 1);
+        self.load_i(Reg::R2, ha);
+        let mut rest = e;
+        while rest > 0 {
+            if rest & 1 == 1 {
+                self.asm.i_arith(IOp::Mul, Reg::R1, Reg::R2, exit);
+            }
+            rest >>= 1;
+            if rest > 0 {
+                self.asm.mov(Reg::R3, Reg::R2);
+                self.asm.i_arith(IOp::Mul, Reg::R2, Reg::R3, exit);
+            }
+        }
+        self.ss_i(home, Reg::R1);
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// `-x` for numbers: ints exit where the negation outgrows their type; doubles negate
+    /// exactly (a multiplication by -1 also flips the sign of zero).
+    fn gen_negative(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let top = *state.stack.last()?;
+        let home = self.layout.stack((d - 1) as u32);
+        let h = Home::Spill(home);
+        let pre = state.clone();
+        let result = match top {
+            Slot::I(hx, _) | Slot::N(NKind::I64 | NKind::I32, hx, _) => {
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.asm.load_imm(Reg::R1, 0);
+                self.load_i(Reg::R2, hx);
+                self.asm.i_arith(IOp::Sub, Reg::R1, Reg::R2, exit);
+                if matches!(top, Slot::N(NKind::I32, ..)) {
+                    self.asm.jump_if_not_i32(Reg::R1, exit);
+                }
+                self.ss_i(home, Reg::R1);
+                match top {
+                    Slot::N(kind, ..) => Slot::N(kind, h, Origin::Fresh),
+                    _ => Slot::I(h, Origin::Fresh),
+                }
+            }
+            Slot::F(..) | Slot::N(NKind::F32, ..) => {
+                self.load_f(FReg::F0, &top)?;
+                self.asm.f_load_bits(FReg::F1, (-1.0f64).to_bits());
+                self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
+                self.ss_f(home, FReg::F0);
+                match top {
+                    Slot::F(kind, ..) => Slot::F(kind, h, Origin::Fresh),
+                    _ => Slot::N(NKind::F32, h, Origin::Fresh),
+                }
+            }
+            _ => return None,
+        };
+        state.stack.pop();
+        state.stack.push(result);
         Some(Step::Next)
     }
 

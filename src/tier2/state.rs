@@ -217,10 +217,26 @@ pub enum MathFn {
     Atan,
     Tanh,
     Fabs,
+    Asin,
+    Acos,
+    Asinh,
+    Acosh,
+    Atanh,
+    Sinh,
+    Cosh,
+    /// `log2` and `log10`: CPython's loghelper calls the C function for a positive finite
+    /// argument (ints converted to double first) and raises otherwise.
+    Log2,
+    Log10,
+    /// `floor`, `ceil` and `trunc` of an exact Python float: an int (CPython's
+    /// `PyLong_FromDouble(floor(x))`, `float.__trunc__`).
+    Floor,
+    Ceil,
+    Trunc,
 }
 
 impl MathFn {
-    pub const ALL: [(&'static str, MathFn); 9] = [
+    pub const ALL: [(&'static str, MathFn); 21] = [
         ("sqrt", MathFn::Sqrt),
         ("exp", MathFn::Exp),
         ("log", MathFn::Log),
@@ -230,6 +246,18 @@ impl MathFn {
         ("atan", MathFn::Atan),
         ("tanh", MathFn::Tanh),
         ("fabs", MathFn::Fabs),
+        ("asin", MathFn::Asin),
+        ("acos", MathFn::Acos),
+        ("asinh", MathFn::Asinh),
+        ("acosh", MathFn::Acosh),
+        ("atanh", MathFn::Atanh),
+        ("sinh", MathFn::Sinh),
+        ("cosh", MathFn::Cosh),
+        ("log2", MathFn::Log2),
+        ("log10", MathFn::Log10),
+        ("floor", MathFn::Floor),
+        ("ceil", MathFn::Ceil),
+        ("trunc", MathFn::Trunc),
     ];
 }
 
