@@ -914,6 +914,55 @@ INT_OPS = [
 def test_integer_operators_and_negation(fn, args, expect):
     _run_case(fn, args, expect)
 
+
+# --- boolean values and chained comparisons ---------------------------------------------------
+
+
+def boolean_values(a):
+    count = 0
+    flag = False
+    for i in range(len(a)):
+        f = a[i] > 0 and a[i] < 5
+        g = not (a[i] > 1)
+        flag = not flag
+        if f or g and flag:
+            count += 1
+    return count, flag, f, g
+
+
+def chained_ranges(a, lo, hi):
+    count = 0
+    for i in range(len(a)):
+        if lo < a[i] <= hi:
+            count += 1
+        if 0 <= i < 2500 != count:
+            count += 2
+    return count
+
+
+def int_truth(n):
+    count = 0
+    for i in range(n):
+        odd = not (i & 1)
+        if odd or not i % 3:
+            count += 1
+    return count, odd
+
+
+BOOLEANS = [
+    case(boolean_values, arr(SIGNED), rtype=tuple),
+    case(boolean_values, arr(SIGNED, _4000=NAN), rtype=tuple, exits=["array_index"], id="boolean_values-nan"),
+    case(boolean_values, INTS.copy(), rtype=tuple, id="boolean_values-int64"),
+    case(chained_ranges, arr(SIGNED), -1.0, 3.0, rtype=int),
+    case(chained_ranges, lst(SIGNED), -1, 3, rtype=int, id="chained_ranges-list-int-bounds"),
+    case(int_truth, N, rtype=tuple),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", BOOLEANS)
+def test_boolean_logic(fn, args, expect):
+    _run_case(fn, args, expect)
+
 # --- exits forced by inputs ---------------------------------------------------------------
 
 

@@ -183,6 +183,11 @@ pub fn compile_loop(
                 entry_map.ints.push(k);
                 Local::I(Origin::Entry)
             }
+            EntryTy::Bool => {
+                // True and False unbox as ints (1 and 0).
+                entry_map.ints.push(k);
+                Local::B(BKind::Bool)
+            }
             EntryTy::NpScalar(kind) => {
                 entry_map.scalars.push((k, *kind));
                 Local::N(*kind, Origin::Entry)
@@ -395,6 +400,7 @@ impl<'a> Compiler<'a> {
                 Local::F(kind, origin) if origin != Origin::Entry => locals.push((k, Value::F(kind, home, origin))),
                 Local::I(origin) if origin != Origin::Entry => locals.push((k, Value::I(home, origin))),
                 Local::N(kind, origin) if origin != Origin::Entry => locals.push((k, Value::N(kind, home, origin))),
+                Local::B(kind) => locals.push((k, Value::B(kind, home))),
                 _ => {}
             }
         }
@@ -587,6 +593,7 @@ impl<'a> Compiler<'a> {
                     Local::F(kind, _) => Slot::F(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
                     Local::I(_) => Slot::I(Home::Spill(self.layout.local(k)), Origin::Local(k)),
                     Local::N(kind, _) => Slot::N(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::B(kind) => Slot::B(kind, Home::Spill(self.layout.local(k))),
                     Local::Obj(ty) => Slot::LocalObj(k, ty),
                     Local::Null => return None,
                 };
@@ -620,6 +627,17 @@ impl<'a> Compiler<'a> {
                 let rest = State { locals: state.locals.clone(), stack: state.stack[..state.stack.len() - 1].to_vec() };
                 if Self::refers_to_local(&rest, k) {
                     return None;
+                }
+                if let Slot::B(kind, home) = value {
+                    // Truth values have no identity to keep: copy the bit.
+                    let target = self.layout.local(k);
+                    if home != Home::Spill(target) {
+                        self.load_i(Reg::R0, home);
+                        self.ss_i(target, Reg::R0);
+                    }
+                    state.stack.pop();
+                    state.locals[k as usize] = Local::B(kind);
+                    return Some(Step::Next);
                 }
                 let (home, origin) = match value {
                     Slot::F(_, home, origin) | Slot::I(home, origin) | Slot::N(_, home, origin) => (home, origin),
@@ -701,6 +719,31 @@ impl<'a> Compiler<'a> {
                 self.gen_branch(pos, state, true)
             }
             Op::UNARY_NEGATIVE if d >= 1 => self.gen_negative(pos, state),
+            Op::UNARY_NOT if d >= 1 => {
+                // `not x` is a Python bool whatever x's truth type.
+                let (Slot::B(_, h) | Slot::I(h, _) | Slot::N(NKind::I64 | NKind::I32, h, _)) = *state.stack.last()? else { return None };
+                let home = self.layout.stack(d - 1);
+                self.load_i(Reg::R1, h);
+                self.asm.load_imm(Reg::R2, 0);
+                self.asm.i_set_if(Cond::Eq, Reg::R0, Reg::R1, Reg::R2);
+                self.ss_i(home, Reg::R0);
+                state.stack.pop();
+                state.stack.push(Slot::B(BKind::Bool, Home::Spill(home)));
+                Some(Step::Next)
+            }
+            Op::COPY if instr.arg >= 1 && instr.arg <= d => {
+                let from = (d - instr.arg) as usize;
+                let slot = self.rehome(&[(state.stack[from], d)])?;
+                state.stack.push(slot[0]);
+                Some(Step::Next)
+            }
+            Op::SWAP if instr.arg >= 2 && instr.arg <= d => {
+                let (low, top) = ((d - instr.arg) as usize, (d - 1) as usize);
+                let moved = self.rehome(&[(state.stack[top], low as u32), (state.stack[low], top as u32)])?;
+                state.stack[low] = moved[0];
+                state.stack[top] = moved[1];
+                Some(Step::Next)
+            }
             Op::COMPARE_OP if d >= 2 => self.gen_compare(pos, instr.arg, state),
             Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
@@ -1484,6 +1527,75 @@ impl<'a> Compiler<'a> {
         state.stack.truncate(d - 2);
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
         Some(Step::Next)
+    }
+
+    /// Stack slots placed at new positions (COPY, SWAP), their values moved into the homes of
+    /// those positions, since an operation's result overwrites the homes of its position.
+    /// All values are read before any is written. None for slots that cannot move.
+    fn rehome(&mut self, moves: &[(Slot, u32)]) -> Option<Vec<Slot>> {
+        enum V {
+            F(FReg, Home),
+            I(Reg, Home),
+        }
+        let fregs = [FReg::F0, FReg::F1];
+        let iregs = [Reg::R0, Reg::R1];
+        let pregs = [Reg::R2, Reg::R3];
+        let mut plan = Vec::new();
+        for (n, &(slot, _)) in moves.iter().enumerate() {
+            let value = match slot {
+                Slot::F(_, h @ Home::Spill(_), _) | Slot::N(NKind::F32, h @ Home::Spill(_), _) => Some(V::F(fregs[n], h)),
+                Slot::I(h @ Home::Spill(_), _) | Slot::N(_, h @ Home::Spill(_), _) | Slot::B(_, h @ Home::Spill(_)) => Some(V::I(iregs[n], h)),
+                Slot::F(..) | Slot::I(..) | Slot::N(..) | Slot::B(..) => None,
+                Slot::LocalObj(..) | Slot::Builtin(..) | Slot::Null | Slot::ConstObj(_) => None,
+                _ => return None,
+            };
+            let ptr = match slot {
+                Slot::F(_, _, Origin::Ptr(q)) | Slot::I(_, Origin::Ptr(q)) | Slot::N(_, _, Origin::Ptr(q)) => Some(q),
+                _ => None,
+            };
+            plan.push((value, ptr));
+        }
+        for (n, (value, ptr)) in plan.iter().enumerate() {
+            match value {
+                Some(V::F(r, h)) => {
+                    let _ = self.load_f(*r, &Slot::F(FKind::Float, *h, Origin::Fresh));
+                }
+                Some(V::I(r, h)) => self.load_i(*r, *h),
+                None => {}
+            }
+            if let Some(q) = ptr {
+                self.sl_i(pregs[n], *q);
+            }
+        }
+        let mut out = Vec::new();
+        for (n, (value, ptr)) in plan.iter().enumerate() {
+            let (slot, pos) = moves[n];
+            let home = Home::Spill(self.layout.stack(pos));
+            match value {
+                Some(V::F(r, _)) => self.ss_f(self.layout.stack(pos), *r),
+                Some(V::I(r, _)) => self.ss_i(self.layout.stack(pos), *r),
+                None => {}
+            }
+            let new_ptr = self.layout.stack_ptr(pos);
+            let origin = |o: Origin| -> Origin {
+                match (o, ptr) {
+                    (Origin::Ptr(_), Some(_)) => Origin::Ptr(new_ptr),
+                    _ => o,
+                }
+            };
+            if ptr.is_some() {
+                self.ss_i(new_ptr, pregs[n]);
+            }
+            let moved = value.is_some();
+            out.push(match slot {
+                Slot::F(k, h, o) => Slot::F(k, if moved { home } else { h }, origin(o)),
+                Slot::I(h, o) => Slot::I(if moved { home } else { h }, origin(o)),
+                Slot::N(k, h, o) => Slot::N(k, if moved { home } else { h }, origin(o)),
+                Slot::B(k, h) => Slot::B(k, if moved { home } else { h }),
+                other => other,
+            });
+        }
+        Some(out)
     }
 
     /// `-x` for numbers: ints exit where the negation outgrows their type; doubles negate

@@ -16,6 +16,8 @@ pub enum EntryTy {
     NpF64,
     /// An exact Python int that fits in 64 bits.
     Int,
+    /// True or False.
+    Bool,
     /// An exact numpy.int64, numpy.int32 or (finite) numpy.float32 scalar.
     NpScalar(NKind),
     /// An ndarray of float64, float32, int64 or int32 (native byte order, aligned) with
@@ -62,6 +64,9 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
             return EntryTy::Other;
         }
         return if overflow == 0 { EntryTy::Int } else { EntryTy::Other };
+    }
+    if ty == std::ptr::addr_of_mut!(PyBool_Type) {
+        return EntryTy::Bool;
     }
     if ty == std::ptr::addr_of_mut!(PyList_Type) {
         return EntryTy::List;
@@ -270,6 +275,8 @@ pub enum Local {
     F(FKind, Origin),
     I(Origin),
     N(NKind, Origin),
+    /// A truth value (True/False or numpy's; no identity beyond the singletons).
+    B(BKind),
 }
 
 /// A value on the evaluation stack.
