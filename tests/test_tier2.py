@@ -8,7 +8,10 @@ back-edges (rounded up to a power of two: every back-edge under check, which set
 NaN, an index out of range, a str in a list, an int outgrowing 64 bits) sit well past the first
 entry (at 4000 of 5000, say), so that tier 2 meets them and has to exit.
 
-Groups: the seed article's workloads; array layouts and dtypes; exits forced by inputs; globals
+Groups: the seed article's workloads; array layouts and dtypes; int64, int32 and float32
+arrays (numpy scalar rules); min, max, int() and float(); lists and tuples of ints and floats;
+floor division, modulo, integer powers and negation; boolean values and chained comparisons;
+exits forced by inputs; globals
 (shadowed and rebound builtins); result types; int/float mixing; control flow (if/else,
 while, ranges, break/continue/else); exits that tier 1 continues from (iterators created in
 tier 2, exception handlers, arrays reshaped, resized or frozen mid-loop, numpy's errstate);
