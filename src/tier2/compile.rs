@@ -718,6 +718,8 @@ impl<'a> Compiler<'a> {
             Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE | Op::POP_JUMP_BACKWARD_IF_TRUE => {
                 self.gen_branch(pos, state, true)
             }
+            Op::JUMP_IF_FALSE_OR_POP => self.gen_branch_or_pop(pos, state, false),
+            Op::JUMP_IF_TRUE_OR_POP => self.gen_branch_or_pop(pos, state, true),
             Op::UNARY_NEGATIVE if d >= 1 => self.gen_negative(pos, state),
             Op::UNARY_NOT if d >= 1 => {
                 // `not x` is a Python bool whatever x's truth type.
@@ -1204,10 +1206,27 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
-    fn gen_branch(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
+    /// 3.11's JUMP_IF_FALSE_OR_POP / JUMP_IF_TRUE_OR_POP (`and`/`or` as values): jump keeping
+    /// the value, or pop it and go on.
+    fn gen_branch_or_pop(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
         let Flow::Branch(target) = self.bc.instrs[pos].flow() else { return None };
+        if target <= self.bc.instrs[pos].index {
+            return None;
+        }
         let top = *state.stack.last()?;
-        // Truth into R0 (nonzero = true).
+        self.truth(top)?;
+        let taken = self.version(self.bc.position(target)?, state.clone());
+        if jump_if {
+            self.asm.jump_if_nonzero(Reg::R0, taken);
+        } else {
+            self.asm.jump_if_zero(Reg::R0, taken);
+        }
+        state.stack.pop();
+        Some(Step::Next)
+    }
+
+    /// The truth of a number or truth value into R0 (nonzero = true).
+    fn truth(&mut self, top: Slot) -> Option<()> {
         match top {
             Slot::B(_, home) | Slot::I(home, _) | Slot::N(NKind::I64 | NKind::I32, home, _) => self.load_i(Reg::R0, home),
             Slot::F(..) => {
@@ -1223,6 +1242,13 @@ impl<'a> Compiler<'a> {
             }
             _ => return None,
         }
+        Some(())
+    }
+
+    fn gen_branch(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
+        let Flow::Branch(target) = self.bc.instrs[pos].flow() else { return None };
+        let top = *state.stack.last()?;
+        self.truth(top)?;
         let backward = target <= self.bc.instrs[pos].index;
         let pre = state.clone();
         state.stack.pop();
