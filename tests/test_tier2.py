@@ -8,7 +8,10 @@ back-edges (rounded up to a power of two: every back-edge under check, which set
 NaN, an index out of range, a str in a list, an int outgrowing 64 bits) sit well past the first
 entry (at 4000 of 5000, say), so that tier 2 meets them and has to exit.
 
-Groups: the seed article's workloads; array layouts and dtypes; exits forced by inputs; globals
+Groups: the seed article's workloads; array layouts and dtypes; int64, int32 and float32
+arrays (numpy scalar rules); min, max, int() and float(); lists and tuples of ints and floats;
+floor division, modulo, integer powers and negation; boolean values and chained comparisons;
+exits forced by inputs; globals
 (shadowed and rebound builtins); result types; int/float mixing; control flow (if/else,
 while, ranges, break/continue/else); exits that tier 1 continues from (iterators created in
 tier 2, exception handlers, arrays reshaped, resized or frozen mid-loop, numpy's errstate);
@@ -365,6 +368,28 @@ def three_d_sum(a):
     return total
 
 
+def three_d_view_write(a):
+    # Negative and non-contiguous strides on every axis, negative indices, stores.
+    v = a[::-1, 1::2, ::-3]
+    x, y, z = v.shape
+    for i in range(x):
+        for j in range(y):
+            for k in range(z):
+                v[i, j, k] = v[-1 - i, j, k] * 0.5 + v[i, -1 - j, -1 - k]
+    return a
+
+
+def three_d_index_past_end(a):
+    x, y, z = a.shape
+    total = 0.0
+    for i in range(x):
+        last = z + 1 if i == x - 1 else z
+        for j in range(y):
+            for k in range(last):
+                total += a[i, j, k]
+    return total
+
+
 def other_dtype_loop(data):
     result = 0.0
     for i in range(len(data)):
@@ -404,24 +429,27 @@ LAYOUTS = [
     case(fortran_2d, MATRIX.copy(), rtype=np.float64),
     # Layouts and dtypes tier 2 does not compile must still be exact.
     case(unaligned_sum, arr(SIGNED), rtype=np.float64, tier2=None),
-    case(three_d_sum, arr(_rng.random((10, 20, 30))), rtype=np.float64, tier2=None),
+    case(three_d_sum, arr(_rng.random((10, 20, 30))), rtype=np.float64),
+    case(three_d_view_write, arr(_rng.random((12, 20, 30))), rtype=np.ndarray),
+    case(three_d_index_past_end, arr(_rng.random((10, 20, 30))), raises=IndexError, exits=["array_index"]),
     case(other_dtype_loop, SIGNED.astype(np.float32), rtype=np.float32, tier2=None, id="float32"),
     case(other_dtype_loop, (SIGNED * 1000).astype(np.int64), rtype=np.float64, tier2=None, id="int64"),
     case(other_dtype_loop, (SIGNED * 1000).astype(np.int32), rtype=np.float64, tier2=None, id="int32"),
     case(other_dtype_loop, SIGNED.astype(">f8"), rtype=np.float64, tier2=None, id="big-endian-float64"),
     case(other_dtype_loop, SIGNED.astype(np.float16), rtype=np.float16, tier2=None, id="float16"),
-    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int64), rtype=np.int64, tier2=None, id="int64-sum"),
-    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int32), tier2=None, id="int32-sum"),
+    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int64), rtype=np.int64, id="int64-sum"),
+    case(other_dtype_int_sum, (SIGNED * 1000).astype(np.int32), rtype=np.int32, id="int32-sum"),
     # int64 scalars wrap with a warning where Python ints would grow.
     case(
         other_dtype_int_sum,
         np.full(N, 2**40, dtype=np.int64),
         rtype=np.int64,
-        tier2=None,
         warns=[warning("overflow encountered in scalar multiply")],
+        exits=["numpy_int_overflow"],
         id="int64-wraps",
     ),
-    case(other_dtype_store, (SIGNED * 1000).astype(np.int32), rtype=np.ndarray, tier2=None, id="int32-store"),
+    case(other_dtype_store, (SIGNED * 1000).astype(np.int32), rtype=np.ndarray, id="int32-store"),
+    case(other_dtype_store, (SIGNED * 1000).astype(np.int64), rtype=np.ndarray, id="int64-store"),
     case(other_dtype_store, SIGNED.astype(np.float32), rtype=np.ndarray, tier2=None, id="float32-store"),
 ]
 
@@ -430,6 +458,513 @@ LAYOUTS = [
 def test_layouts_and_dtypes(fn, args, expect):
     _run_case(fn, args, expect)
 
+
+# --- int64, int32 and float32 arrays ------------------------------------------------------
+# Their elements are numpy scalars with numpy's rules (NEP 50 under numpy 2: a Python int
+# takes the numpy integer's type; integer overflow wraps with a warning; float32 arithmetic
+# stays float32). Tier 2 compiles what is provably the same and exits for the rest.
+
+INTS = (SIGNED * 1000).astype(np.int64)
+INT_MATRIX = (MATRIX * 1e6).astype(np.int64)
+
+
+def int_mix(a):
+    # numpy ints with Python ints (+ - * & ^ |), with floats (numpy.float64) and divided.
+    total = 0
+    other = 0.0
+    for i in range(len(a)):
+        total += (a[i] * 3 - a[i - 1]) ^ (a[i] & 255) | 1
+        other += a[i] * 0.5 + a[-1 - i] / 7
+    return total, other
+
+
+def int_compare(a):
+    count = 0
+    for i in range(len(a)):
+        if a[i] > 0:
+            count += 1
+        if a[i - 1] <= a[i]:
+            count += 2
+        if a[i]:
+            count += 4
+    return count
+
+
+def int_divide_by_zero(a):
+    other = 0.0
+    for i in range(len(a)):
+        other += a[i] / (i - 4000)
+    return other
+
+
+def int32_overflow(a):
+    total = 0
+    for i in range(len(a)):
+        total = total + a[i]
+    return total
+
+
+def int32_python_int_too_big(a, big):
+    total = 0
+    for i in range(len(a)):
+        total += a[i] + (big if i == 4000 else 1)
+    return total
+
+
+def int_store(a, out):
+    for i in range(len(a)):
+        out[i] = a[i] * 2 - i
+    return out
+
+
+def int32_store_out_of_range(out, start):
+    for i in range(len(out)):
+        out[i] = start + i
+    return out
+
+
+def int_store_float(out):
+    for i in range(len(out)):
+        out[i] = 0.5 * i if i == 4000 else i
+    return out
+
+
+def copy_elements(a, out):
+    # Loaded and stored without arithmetic: exact for every dtype pair tier 2 accepts.
+    for i in range(len(a)):
+        out[i] = a[i]
+    return out
+
+
+def float32_store(out, scale):
+    for i in range(len(out)):
+        out[i] = (i - 2500) * scale + 0.1
+    return out
+
+
+def float32_views(a):
+    v = a[::-3, 1::2]
+    rows, cols = v.shape
+    out = np.zeros((rows, cols), dtype=np.float64)
+    for i in range(rows):
+        for j in range(cols):
+            v[i, j] = v[-1 - i, j]
+            out[i, j] = v[i, -1 - j]
+    return a, out
+
+
+def int_views_3d(a):
+    v = a[::-1, :, ::-2]
+    x, y, z = v.shape
+    total = 0
+    for i in range(x):
+        for j in range(y):
+            for k in range(z):
+                total += v[i, j, k] - v[i, -1 - j, k] * 2
+                v[i, j, k] = total & 0xFFFF
+    return total, a
+
+
+def float32_arithmetic(a):
+    # float32 arithmetic stays float32 in numpy: not compiled, still exact.
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] * 0.1
+    return total
+
+
+def int_accumulator_enters(a, start):
+    # The accumulator is a numpy.int64 when tier 2 is entered: it enters unboxed.
+    total = start
+    for i in range(len(a)):
+        total = total + a[i]
+    return total
+
+
+def read_only_int_write(a):
+    a.setflags(write=False)
+    total = 0
+    for i in range(len(a)):
+        total += a[i]
+        if i == 4000:
+            a[i] = 1
+    return total
+
+
+DTYPES = [
+    case(int_mix, INTS.copy(), rtype=tuple, warns=[]),
+    case(int_mix, INTS.astype(np.int32), rtype=tuple, warns=[], id="int_mix-int32"),
+    case(int_compare, INTS.copy(), rtype=int),
+    case(int_compare, INTS.astype(np.int32), rtype=int, id="int_compare-int32"),
+    case(int_divide_by_zero, INTS.copy(), rtype=np.float64, exits=["numpy_int_overflow"],
+         warns=[warning("divide by zero encountered in scalar divide")]),
+    case(int32_overflow, np.full(N, 2**30, dtype=np.int32), rtype=np.int32, exits=["numpy_int_overflow"],
+         warns=[warning("overflow encountered in scalar add")]),
+    case(int32_python_int_too_big, np.ones(N, dtype=np.int32), 2**31, raises=OverflowError,
+         exits=["numpy_int_overflow"]),
+    case(int32_python_int_too_big, np.ones(N, dtype=np.int64), 2**40, rtype=np.int64, id="int64_python_int_big"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.int64), rtype=np.ndarray),
+    case(int_store, INTS.astype(np.int32), np.zeros(N, dtype=np.int32), rtype=np.ndarray, id="int_store-int32"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="int_store-float32"),
+    case(int_store, INTS.copy(), np.zeros(N, dtype=np.float64), rtype=np.ndarray, id="int_store-float64"),
+    case(int32_store_out_of_range, np.zeros(N, dtype=np.int32), 2**31 - 4000, raises=OverflowError,
+         exits=["array_store_value"]),
+    case(int32_store_out_of_range, np.zeros(N, dtype=np.float32), 2**53 - 4000, rtype=np.ndarray,
+         exits=["array_store_value"], id="float32_store_beyond_2_53"),
+    case(int_store_float, np.zeros(N, dtype=np.int64), rtype=np.ndarray),
+    case(copy_elements, SIGNED.astype(np.float32), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="f32-f32"),
+    case(copy_elements, SIGNED.astype(np.float32), np.zeros(N), rtype=np.ndarray, id="f32-f64"),
+    case(copy_elements, SIGNED.copy(), np.zeros(N, dtype=np.float32), rtype=np.ndarray, id="f64-f32"),
+    case(copy_elements, INTS.copy(), np.zeros(N, dtype=np.int32), rtype=np.ndarray, id="i64-i32"),
+    case(copy_elements, INTS.astype(np.int32), np.zeros(N, dtype=np.int64), rtype=np.ndarray, id="i32-i64"),
+    case(copy_elements, np.where(np.arange(N) == AT, 2**40, INTS), np.zeros(N, dtype=np.int32), raises=OverflowError,
+         exits=["array_store_value"], id="i64-i32-out-of-range"),
+    case(copy_elements, INTS * 2**40, np.zeros(N), rtype=np.ndarray, id="i64-f64"),
+    case(copy_elements, arr(SIGNED, _4000=NAN), np.zeros(N, dtype=np.float32), rtype=np.ndarray,
+         exits=["array_index"], id="f64-f32-nan"),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e-3, rtype=np.ndarray),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e-42, rtype=np.ndarray, id="float32_store-subnormal"),
+    case(float32_store, np.zeros(N, dtype=np.float32), 1e36, rtype=np.ndarray, exits=["array_store_value"],
+         warns=[warning("overflow encountered in cast")], id="float32_store-overflow"),
+    case(float32_views, _rng.uniform(-1, 1, (150, 80)).astype(np.float32), rtype=tuple),
+    case(int_views_3d, _rng.integers(-1000, 1000, (10, 20, 30)), rtype=tuple),
+    case(int_views_3d, _rng.integers(-1000, 1000, (10, 20, 30)).astype(np.int32), rtype=tuple, id="int_views_3d-int32"),
+    case(float32_arithmetic, SIGNED.astype(np.float32), rtype=np.float32, exits=["unsupported"]),
+    case(int_accumulator_enters, INTS.copy(), np.int64(7), rtype=np.int64),
+    case(int_accumulator_enters, INTS.astype(np.int32), np.int32(7), rtype=np.int32, id="int32_accumulator_enters"),
+    case(read_only_int_write, INTS.copy(), raises=ValueError),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", DTYPES)
+def test_numpy_dtypes(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+
+# --- min, max, int() and float() ----------------------------------------------------------
+
+
+def running_min_max(a):
+    lo = a[0]
+    hi = a[0]
+    for i in range(len(a)):
+        lo = min(lo, a[i])
+        hi = max(a[i], hi)
+    return lo, hi
+
+
+def min_max_three(a):
+    total = 0.0
+    for i in range(len(a)):
+        total += min(a[i], a[i - 1], a[-1 - i]) - max(a[i], a[i - 1], a[-1 - i])
+    return total
+
+
+def min_max_ties(a):
+    # Equal values (0.0 and -0.0): the first argument wins.
+    out = []
+    lo = 5.0
+    hi = -5.0
+    for i in range(len(a)):
+        lo = min(lo, a[i])
+        hi = max(hi, a[i])
+        if i % 1000 == 999:
+            out.append((lo, hi))
+    return out
+
+
+def min_max_identity(x, y):
+    # The result is the argument object itself (checked through the result's aliasing).
+    best = 1e300
+    other = -1e300
+    for i in range(N):
+        best = min(best, x, y)
+        other = max(y, other)
+    return best, other
+
+
+def min_max_ints(n, big):
+    lo = big
+    hi = -big
+    for i in range(n):
+        lo = min(lo, ((i * 7919) & 1023) - 500)
+        hi = max(hi, ((i * 104729) & 4095) * big)
+    return lo, hi
+
+
+def min_max_mixed_types(a):
+    # A Python float against numpy.float64: the result's type depends on the values.
+    total = 0.0
+    for i in range(len(a)):
+        total += min(a[i], 0.25)
+    return total
+
+
+def int_of_floats(a):
+    total = 0
+    for i in range(len(a)):
+        total += int(a[i] * 3.0) - int(a[i] * -0.5)
+    return total
+
+
+def int_of_scalars(a, b):
+    total = 0
+    for i in range(len(a)):
+        total += int(a[i]) + int(b[i])
+    return total
+
+
+def float_of_ints(start, n):
+    total = 0.0
+    for i in range(start, start + n):
+        total += float(i) - float(i * 3) * 0.5
+    return total
+
+
+def float_of_scalars(a, b):
+    total = 0.0
+    for i in range(len(a)):
+        total += float(a[i]) * 0.5 + float(b[i])
+    return total
+
+
+CONVERSIONS = [
+    case(running_min_max, arr(SIGNED), rtype=tuple),
+    case(running_min_max, lst(SIGNED), rtype=tuple, id="running_min_max-list"),
+    case(running_min_max, INTS.copy(), rtype=tuple, id="running_min_max-int64"),
+    case(running_min_max, SIGNED.astype(np.float32), rtype=tuple, id="running_min_max-float32"),
+    case(min_max_three, arr(SIGNED), rtype=np.float64),
+    case(min_max_ties, arr(np.tile([0.0, -0.0, 1.0, -0.0, 0.0], N // 5)), rtype=list),
+    case(min_max_identity, 2.5, 2.5, rtype=tuple),
+    case(min_max_identity, 2**70 + 0.0, 3.5, rtype=tuple, id="min_max_identity-2"),
+    case(min_max_ints, N, 10**9, rtype=tuple),
+    case(min_max_ints, N, 2**52, rtype=tuple, exits=["int_overflow"], id="min_max_ints-overflow"),
+    case(min_max_mixed_types, arr(SIGNED), rtype=np.float64, exits=["unsupported"]),
+    case(int_of_floats, arr(SIGNED * 1e6), rtype=int),
+    case(int_of_floats, arr(SIGNED, _4000=3e300), rtype=int, exits=["int_overflow"], id="int_of_floats-huge"),
+    case(int_of_floats, arr(SIGNED, _4000=2.0**63), rtype=int, exits=["int_overflow"], id="int_of_floats-2_63"),
+    case(int_of_floats, arr(SIGNED, _4000=-(2.0**63) / 3), rtype=int, id="int_of_floats-near-min"),
+    case(int_of_scalars, INTS.copy(), SIGNED.astype(np.float32), rtype=int),
+    case(int_of_scalars, INTS.astype(np.int32), SIGNED * 1e15, rtype=int, id="int_of_scalars-2"),
+    case(float_of_ints, 0, N, rtype=float),
+    case(float_of_ints, 2**53 - 2500, N, rtype=float, id="float_of_ints-2_53"),
+    case(float_of_ints, 2**62 - 2500, N, rtype=float, exits=["int_overflow"], id="float_of_ints-2_62"),
+    case(float_of_scalars, SIGNED.astype(np.float32), INTS * 2**40, rtype=float),
+    case(float_of_scalars, arr(SIGNED), INTS.astype(np.int32), rtype=float, id="float_of_scalars-2"),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", CONVERSIONS)
+def test_min_max_and_conversions(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+# --- lists and tuples of ints and floats --------------------------------------------------
+
+INT_ITEMS = [int(x) for x in INTS]
+
+
+def sequence_sum(xs):
+    total = 0
+    last = None
+    for i in range(len(xs)):
+        total += xs[i] * 3 - xs[-1 - i]
+        last = xs[i]
+    return total, last
+
+
+def sequence_float_sum(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += xs[i] * 0.5 + xs[i - 1]
+    return total
+
+
+def gather(a, idx):
+    # Ints from a list or tuple used as array indices.
+    total = 0.0
+    for i in range(len(idx)):
+        total += a[idx[i]]
+    return total
+
+
+def sequence_past_end(xs):
+    total = 0
+    for i in range(len(xs) + 1):
+        total += xs[i]
+    return total
+
+
+SEQUENCES = [
+    case(sequence_sum, list(INT_ITEMS), rtype=tuple),
+    case(sequence_sum, tuple(INT_ITEMS), rtype=tuple, id="sequence_sum-tuple"),
+    case(sequence_sum, lst_at(2**70, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-big-int"),
+    case(sequence_sum, lst_at(2.5, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-float-item"),
+    case(sequence_sum, lst_at(True, base=INT_ITEMS), rtype=tuple, exits=["list_item"], id="sequence_sum-bool-item"),
+    case(sequence_sum, tuple(lst_at(2**62, base=INT_ITEMS)), rtype=tuple, exits=["int_overflow"],
+         id="sequence_sum-overflow"),
+    case(sequence_float_sum, tuple(lst(SIGNED)), rtype=float),
+    case(sequence_float_sum, tuple(lst_at(7, base=lst(SIGNED))), rtype=float, exits=["list_item"],
+         id="sequence_float_sum-int-item"),
+    case(sequence_float_sum, list(INT_ITEMS), rtype=float, id="sequence_float_sum-ints"),
+    case(gather, arr(SIGNED), [int(x) % N - N // 2 for x in INTS], rtype=np.float64),
+    case(gather, arr(SIGNED), tuple(int(x) % N for x in INTS), rtype=np.float64, id="gather-tuple"),
+    case(sequence_past_end, tuple(INT_ITEMS), raises=IndexError, exits=["list_item"]),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", SEQUENCES)
+def test_lists_and_tuples(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+# --- floor division, modulo, integer powers, negation --------------------------------------
+
+
+def floor_div_mod(n, d):
+    total = 0
+    for i in range(n):
+        total += i // d + i % d - (-i) // d + (-i) % d * 3
+        total %= 1000003
+        total //= 1
+    return total
+
+
+def divide_by_counter(n):
+    total = 0
+    for i in range(n):
+        total += 10**6 // (i - 4000) + 10**6 % (4000 - i)
+    return total
+
+
+def floor_div_min_int(x):
+    last = 0
+    for i in range(N):
+        d = -1 if i == 4000 else 3
+        last = x // d
+        if i == 4000:
+            break
+    return last
+
+
+def int_powers(n, base):
+    total = 0
+    for i in range(n):
+        total += (i & 7) ** 3 + (i & 1023) ** 2 - i ** 0 + base ** 13 + (i - 2500) ** 5
+    return total
+
+
+def int_power_overflow(n):
+    total = 0
+    for i in range(n):
+        total += (i // 8) ** 9
+    return total
+
+
+def negations(a, n):
+    total = 0.0
+    count = 0
+    for i in range(n):
+        total += -a[i] - -(i * 0.5)
+        count -= -i
+    return total, count
+
+
+def negate_ints(a):
+    total = 0
+    for i in range(len(a)):
+        total += -a[i]
+    return total
+
+
+def negate_python_int(x):
+    last = 0
+    for i in range(N):
+        last = -(x + i - 4000) if i == 4000 else -i
+        if i == 4000:
+            break
+    return last
+
+
+def negate_into_float32(a):
+    for i in range(len(a)):
+        a[i] = -a[i]
+    return a
+
+
+INT_OPS = [
+    case(floor_div_mod, N, 7, rtype=int),
+    case(floor_div_mod, N, -3, rtype=int, id="floor_div_mod-negative"),
+    case(divide_by_counter, N, raises=ZeroDivisionError, exits=["int_divide"]),
+    case(floor_div_min_int, -(2**63), rtype=int, exits=["int_divide"]),
+    case(int_powers, N, 3, rtype=int),
+    case(int_powers, N, -29, rtype=int, id="int_powers-negative-base"),
+    case(int_power_overflow, N, rtype=int, exits=["int_overflow"]),
+    case(negations, arr(SIGNED, _7=0.0, _8=-0.0), N, rtype=tuple),
+    case(negations, lst(SIGNED), N, rtype=tuple, id="negations-list"),
+    case(negate_python_int, -(2**63), rtype=int, exits=["int_overflow"]),
+    case(negate_ints, INTS.copy(), rtype=np.int64, warns=[]),
+    case(negate_ints, np.where(np.arange(N) == AT, -(2**63), INTS), rtype=np.int64, exits=["int_overflow"],
+         id="negate_ints-int64-min"),
+    case(negate_ints, np.where(np.arange(N) == AT, -(2**31), INTS).astype(np.int32), rtype=np.int32,
+         exits=["int_overflow"], id="negate_ints-int32-min"),
+    case(negate_into_float32, SIGNED.astype(np.float32), rtype=np.ndarray),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", INT_OPS)
+def test_integer_operators_and_negation(fn, args, expect):
+    _run_case(fn, args, expect)
+
+
+# --- boolean values and chained comparisons ---------------------------------------------------
+
+
+def boolean_values(a):
+    count = 0
+    flag = False
+    for i in range(len(a)):
+        f = a[i] > 0 and a[i] < 5
+        g = not (a[i] > 1)
+        flag = not flag
+        if f or g and flag:
+            count += 1
+    return count, flag, f, g
+
+
+def chained_ranges(a, lo, hi):
+    count = 0
+    for i in range(len(a)):
+        if lo < a[i] <= hi:
+            count += 1
+        if 0 <= i < 2500 != count:
+            count += 2
+    return count
+
+
+def int_truth(n):
+    count = 0
+    for i in range(n):
+        odd = not (i & 1)
+        if odd or not i % 3:
+            count += 1
+    return count, odd
+
+
+BOOLEANS = [
+    case(boolean_values, arr(SIGNED), rtype=tuple),
+    case(boolean_values, arr(SIGNED, _4000=NAN), rtype=tuple, exits=["array_index"], id="boolean_values-nan"),
+    case(boolean_values, INTS.copy(), rtype=tuple, id="boolean_values-int64"),
+    case(chained_ranges, arr(SIGNED), -1.0, 3.0, rtype=int),
+    case(chained_ranges, lst(SIGNED), -1, 3, rtype=int, id="chained_ranges-list-int-bounds"),
+    case(int_truth, N, rtype=tuple),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", BOOLEANS)
+def test_boolean_logic(fn, args, expect):
+    _run_case(fn, args, expect)
 
 # --- exits forced by inputs ---------------------------------------------------------------
 

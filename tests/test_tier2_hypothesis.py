@@ -14,6 +14,13 @@ an output array. Loops are `for` over range with one, two or three arguments (st
 (zeros of both signs, negative values, subnormals, tiny and huge magnitudes) repeated over the
 length, plus a few values at drawn positions that may be NaN, infinities, or in a list an int.
 A failure prints the program.
+
+A second family runs over numpy arrays of every dtype tier 2 reads (float64, float32, int64,
+int32) with 1 to 3 dimensions, viewed inside the function through slices with drawn steps
+(negative, non-contiguous) and optionally transposed: nested loops over the view's shape
+accumulate an expression of the element, a mirrored element (negative indices), the counters
+and constants (with min, max, int() and float()), and may store an expression back into the
+view (through numpy's casts: float32 rounding, int32 range, floats into int arrays).
 """
 
 import numpy as np
@@ -143,11 +150,11 @@ def _compile(source):
     return namespace["generated"]
 
 
-def _check_program(source, data):
+def _check_program(source, *args):
     note(source)
     fn = _compile(source)
     try:
-        result = check(fn, data)
+        result = check(fn, *args)
     except AssertionError as failure:
         raise AssertionError(f"{failure}\n--- program ---\n{source}") from None
     TIER2_SEEN.append(result.jit_stats.get("tier2_entries", 0) > 0)
@@ -177,3 +184,94 @@ def test_generated_loops_reach_tier2():
         pytest.skip("the generated-program tests did not run in this session")
     share = sum(TIER2_SEEN) / len(TIER2_SEEN)
     assert share >= 0.5, f"only {sum(TIER2_SEEN)} of {len(TIER2_SEEN)} generated programs entered tier 2"
+
+
+# --- arrays of every dtype, 1 to 3 dimensions, any strides --------------------------------
+
+ARRAY_DTYPES = ["float64", "float32", "int64", "int32"]
+ELEMENT_LEAVES = ["x", "x", "y", "i", "2", "-3", "0.5", "7.25", "1e-3"]
+# Outer-loop view lengths per dimension count: about 3000 to 6000 elements in all.
+VIEW_LENGTHS = {1: (3000, 4200), 2: (50, 75), 3: (14, 18)}
+STEPS = [1, 1, 2, -1, -2, 3, -3]
+
+
+@st.composite
+def element_expressions(draw, int_dtype, depth=2):
+    if depth <= 0 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(ELEMENT_LEAVES))
+    kind = draw(st.sampled_from(["binary", "binary", "call"]))
+    left = draw(element_expressions(int_dtype, depth - 1))
+    right = draw(element_expressions(int_dtype, depth - 1))
+    if kind == "call":
+        call = draw(st.sampled_from(["min", "max", "int", "float"]))
+        if call in ("min", "max"):
+            return f"{call}({left}, {right})"
+        return f"{call}({left})"
+    if int_dtype and draw(st.integers(0, 3)) == 0:
+        # Bitwise operators on the integer elements only (floats have none).
+        return f"({draw(st.sampled_from(['x', 'y']))} {draw(st.sampled_from(['&', '^', '|']))} {draw(st.sampled_from(['y', '255', '-7']))})"
+    ops = ["+", "-", "*"] if int_dtype else ["+", "-", "*", "/"]
+    return f"({left} {draw(st.sampled_from(ops))} {right})"
+
+
+@st.composite
+def array_programs(draw):
+    dtype = draw(st.sampled_from(ARRAY_DTYPES))
+    int_dtype = dtype.startswith("int")
+    ndim = draw(st.integers(1, 3))
+    lo, hi = VIEW_LENGTHS[ndim]
+    lengths = [draw(st.integers(lo, hi)) for _ in range(ndim)]
+    steps = [draw(st.sampled_from(STEPS)) for _ in range(ndim)]
+    starts = [draw(st.integers(0, 2)) for _ in range(ndim)]
+    base_shape = tuple(length * abs(step) + start for length, step, start in zip(lengths, steps, starts))
+    spec = tuple(
+        slice(start, None, step) if step > 0 else slice(base - 1 - start, None, step)
+        for start, step, base in zip(starts, steps, base_shape)
+    )
+    transpose = ndim > 1 and draw(st.booleans())
+    counters = ["i", "j", "k"][:ndim]
+    index = ", ".join(counters)
+    mirror = ", ".join(f"-1 - {c}" if d == 0 else c for d, c in enumerate(counters))
+    body = [
+        f"x = v[{index}]",
+        f"y = v[{mirror}]",
+        f"acc = acc {draw(st.sampled_from(['+', '-']))} {draw(element_expressions(int_dtype))}",
+    ]
+    if draw(st.booleans()):
+        body.append(f"v[{index}] = {draw(element_expressions(int_dtype, 1))}")
+    lines = ["v = base[spec].T" if transpose else "v = base[spec]", "shape = v.shape", f"acc = {draw(st.sampled_from(['0', '0.0']))}"]
+    indent = ""
+    for d, c in enumerate(counters):
+        lines.append(f"{indent}for {c} in range(shape[{d}]):")
+        indent += "    "
+    lines += [indent + line for line in body]
+    lines.append("return acc, base")
+    source = "def generated(base, spec):\n" + "\n".join("    " + line for line in lines) + "\n"
+    return source, dtype, base_shape, spec
+
+
+ARRAY_VALUES = {
+    "float64": st.one_of(FINITE, st.sampled_from([float("nan"), float("inf")])),
+    "float32": st.one_of(st.floats(-1e6, 1e6, width=32), st.sampled_from([0.0, -0.0, 1e-40, 3e38, float("nan")])),
+    "int64": st.one_of(st.integers(-1000, 1000), st.sampled_from([2**62, -(2**63), 2**63 - 1, 2**40])),
+    "int32": st.one_of(st.integers(-1000, 1000), st.sampled_from([2**31 - 1, -(2**31), 2**30])),
+}
+
+
+@st.composite
+def array_inputs(draw):
+    source, dtype, base_shape, spec = draw(array_programs())
+    pool = draw(st.lists(ARRAY_VALUES[dtype].filter(lambda v: v == v or dtype.startswith("float")), min_size=1, max_size=5))
+    size = int(np.prod(base_shape))
+    values = np.resize(np.array(pool, dtype=dtype), size)
+    for where, value in draw(st.lists(st.tuples(st.integers(0, size - 1), ARRAY_VALUES[dtype]), max_size=2)):
+        values[where] = value
+    return source, values.reshape(base_shape), spec
+
+
+@SETTINGS
+@given(case=array_inputs())
+def test_arrays_of_every_dtype(case):
+    source, base, spec = case
+    note(f"dtype {base.dtype}, base shape {base.shape}, view {spec}")
+    _check_program(source, base, spec)

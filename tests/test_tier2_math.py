@@ -106,3 +106,83 @@ def test_rebinding_builtins_takes_effect():
     finally:
         builtins.abs, builtins.len = saved_abs, saved_len
     assert result == 100.0
+
+
+# --- more of the math module: inverse and hyperbolic functions, log2/log10, floor/ceil/trunc
+
+
+def more_math(data):
+    total = 0.0
+    for i in range(len(data)):
+        x = data[i]
+        total += math.asin(x) + math.acos(x) + math.asinh(x) + math.atanh(x * 0.5)
+        total += math.sinh(x) - math.cosh(x) + math.acosh(x + 2.0)
+        total += math.log2(x + 1.5) - math.log10(i + 1)
+    return total
+
+
+def rounding_functions(data):
+    total = 0
+    for i in range(len(data)):
+        x = data[i]
+        total += math.floor(x) * 3 + math.ceil(x) - math.trunc(x * 7.0)
+    return total
+
+
+def one_math_inline(data):
+    total = 0.0
+    for i in range(len(data)):
+        total += math.asin(data[i])
+    return total
+
+
+def cosh_sum(data):
+    total = 0.0
+    for i in range(len(data)):
+        total += math.cosh(data[i])
+    return total
+
+
+def log10_sum(data):
+    total = 0.0
+    for i in range(len(data)):
+        total += math.log10(data[i])
+    return total
+
+
+@pytest.mark.parametrize("kind", ["list", "array"])
+def test_more_math_functions_are_exact(kind):
+    rng = np.random.default_rng(11)
+    values = rng.uniform(-1.0, 1.0, N)
+    data = values.tolist() if kind == "list" else values
+    before = autojit._core.stats()["tier2_entries"]
+    check(more_math, data)
+    assert tier2_ran(before)
+
+
+def test_floor_ceil_trunc_of_floats():
+    rng = np.random.default_rng(12)
+    data = (rng.uniform(-1e6, 1e6, N)).tolist()
+    data[100:110] = [0.5, -0.5, -0.0, 0.0, 2.0, -2.0, 1e15 + 0.5, -(2.0**62), 2.0**62, 4.5]
+    before = autojit._core.stats()["tier2_entries"]
+    assert type(check(rounding_functions, data).result) is int
+    assert tier2_ran(before)
+    data[5000] = 1e300  # floor() beyond 64 bits: the interpreter makes the big int
+    check(rounding_functions, data)
+    data[5000] = 2.0**63
+    check(rounding_functions, data)
+
+
+def test_more_math_errors_are_the_interpreters():
+    data = [0.25] * N
+    data[4500] = 1.5
+    assert isinstance(check(one_math_inline, data).exception, ValueError)  # math domain error
+    data = [1.0] * N
+    data[5000] = 1000.0
+    assert isinstance(check(cosh_sum, data).exception, OverflowError)  # math range error
+    for bad in (0.0, -3.0, 0):
+        data = [2.0] * N
+        data[5000] = bad
+        assert isinstance(check(log10_sum, data).exception, ValueError)
+    ints = list(range(1, N + 1))
+    check(log10_sum, ints)

@@ -108,6 +108,9 @@ enum Mem {
     LdrB,
     LdrD,
     StrD,
+    LdrSW,
+    LdrS,
+    StrS,
 }
 
 pub struct Assembler {
@@ -194,7 +197,7 @@ impl Assembler {
     fn mem(&mut self, op: Mem, rt: u8, base: u8, disp: i32) {
         let scale = match op {
             Mem::LdrX | Mem::StrX | Mem::LdrD | Mem::StrD => 8,
-            Mem::StrW => 4,
+            Mem::StrW | Mem::LdrSW | Mem::LdrS | Mem::StrS => 4,
             Mem::LdrB => 1,
         };
         if disp >= 0 && disp % scale == 0 && disp / scale < 4096 {
@@ -206,6 +209,9 @@ impl Assembler {
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), d]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), d]),
                 Mem::StrD => dynasm!(self.ops ; .arch aarch64 ; str D(rt), [XSP(base), d]),
+                Mem::LdrSW => dynasm!(self.ops ; .arch aarch64 ; ldrsw X(rt), [XSP(base), d]),
+                Mem::LdrS => dynasm!(self.ops ; .arch aarch64 ; ldr S(rt), [XSP(base), d]),
+                Mem::StrS => dynasm!(self.ops ; .arch aarch64 ; str S(rt), [XSP(base), d]),
             }
         } else if (-256..256).contains(&disp) {
             match op {
@@ -215,9 +221,12 @@ impl Assembler {
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldurb W(rt), [XSP(base), disp]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldur D(rt), [XSP(base), disp]),
                 Mem::StrD => dynasm!(self.ops ; .arch aarch64 ; stur D(rt), [XSP(base), disp]),
+                Mem::LdrSW => dynasm!(self.ops ; .arch aarch64 ; ldursw X(rt), [XSP(base), disp]),
+                Mem::LdrS => dynasm!(self.ops ; .arch aarch64 ; ldur S(rt), [XSP(base), disp]),
+                Mem::StrS => dynasm!(self.ops ; .arch aarch64 ; stur S(rt), [XSP(base), disp]),
             }
         } else {
-            debug_assert!(base != TMP1 && (rt != TMP1 || matches!(op, Mem::LdrD | Mem::StrD)));
+            debug_assert!(base != TMP1 && (rt != TMP1 || matches!(op, Mem::LdrD | Mem::StrD | Mem::LdrS | Mem::StrS)));
             self.imm_to(TMP1, disp as i64 as u64);
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldr X(rt), [XSP(base), x17]),
@@ -226,6 +235,9 @@ impl Assembler {
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), x17]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), x17]),
                 Mem::StrD => dynasm!(self.ops ; .arch aarch64 ; str D(rt), [XSP(base), x17]),
+                Mem::LdrSW => dynasm!(self.ops ; .arch aarch64 ; ldrsw X(rt), [XSP(base), x17]),
+                Mem::LdrS => dynasm!(self.ops ; .arch aarch64 ; ldr S(rt), [XSP(base), x17]),
+                Mem::StrS => dynasm!(self.ops ; .arch aarch64 ; str S(rt), [XSP(base), x17]),
             }
         }
     }
@@ -638,6 +650,64 @@ impl Assembler {
         self.mem(Mem::StrD, fnum(src), num(base), disp);
     }
 
+    // --- Narrow numpy element types: int32 and float32 in memory, int64 and double in registers.
+
+    /// `dst = *(i32 *)(base + disp)`, sign-extended.
+    pub fn load_field_i32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        self.mem(Mem::LdrSW, num(dst), num(base), disp);
+    }
+
+    /// `*(i32 *)(base + disp) = src` (the low 32 bits).
+    pub fn store_field_i32(&mut self, base: Reg, disp: i32, src: Reg) {
+        self.mem(Mem::StrW, num(src), num(base), disp);
+    }
+
+    /// Jump if `reg`'s signed value lies outside the int32 range.
+    pub fn jump_if_not_i32(&mut self, reg: Reg, label: Label) {
+        let r = num(reg);
+        dynasm!(self.ops ; .arch aarch64 ; cmp XSP(r), W(r), sxtw ; b.ne =>label);
+    }
+
+    /// `dst = (double) *(float *)(base + disp)` (exact).
+    pub fn f_load_f32(&mut self, dst: FReg, base: Reg, disp: i32) {
+        let d = fnum(dst);
+        self.mem(Mem::LdrS, d, num(base), disp);
+        dynasm!(self.ops ; .arch aarch64 ; fcvt D(d), S(d));
+    }
+
+    /// `*(float *)(base + disp) = (float) src`, rounded to nearest as a C cast; `src` is
+    /// clobbered (it holds the float's bits afterwards).
+    pub fn f_store_f32(&mut self, base: Reg, disp: i32, src: FReg) {
+        let s = fnum(src);
+        dynasm!(self.ops ; .arch aarch64 ; fcvt S(s), D(s));
+        self.mem(Mem::StrS, s, num(base), disp);
+    }
+
+    /// `reg = (double)(float) reg`: rounded to float32 precision and range (an infinity when
+    /// it overflows), as a C cast to float rounds.
+    pub fn f_round_f32(&mut self, reg: FReg) {
+        let r = fnum(reg);
+        dynasm!(self.ops ; .arch aarch64 ; fcvt S(r), D(r) ; fcvt D(r), S(r));
+    }
+
+    /// C's signed division: `a = a / b` (truncated), `b = a % b` (the remainder, with the
+    /// dividend's sign). The caller excludes `b == 0` and `i64::MIN / -1`. Clobbers R0 and R2
+    /// (as on x86_64, where idiv needs them), which must not be `a` or `b`.
+    pub fn i_div_rem(&mut self, a: Reg, b: Reg) {
+        assert!(![Reg::R0, Reg::R2].contains(&a) && ![Reg::R0, Reg::R2].contains(&b), "i_div_rem operands");
+        let (ra, rb) = (num(a), num(b));
+        dynasm!(self.ops ; .arch aarch64
+            ; sdiv x16, X(ra), X(rb)
+            ; msub X(rb), x16, X(rb), X(ra)
+            ; mov X(ra), x16
+        );
+    }
+
+    /// `dst = (int64_t) src`, truncated toward zero; `src` must lie in [-2^63, 2^63).
+    pub fn f_to_i64_trunc(&mut self, dst: Reg, src: FReg) {
+        dynasm!(self.ops ; .arch aarch64 ; fcvtzs X(num(dst)), D(fnum(src)));
+    }
+
     /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
         dynasm!(self.ops ; .arch aarch64
@@ -938,6 +1008,31 @@ mod tests {
         assert_eq!(bytes(|a| a.release_spill(64)), words(&[0x910103ff]));
         // fdiv d1, d1, d2
         assert_eq!(bytes(|a| a.f_arith(FOp::Div, FReg::F1, FReg::F2)), words(&[0x1e621821]));
+    }
+
+    #[test]
+    fn narrow_numpy_elements() {
+        // ldrsw x1, [x3, #16] ; ldursw x1, [x3, #-4] ; str w2, [x21, #20]
+        assert_eq!(bytes(|a| a.load_field_i32(Reg::R1, Reg::R3, 16)), words(&[0xb9801061]));
+        assert_eq!(bytes(|a| a.load_field_i32(Reg::R1, Reg::R3, -4)), words(&[0xb89fc061]));
+        assert_eq!(bytes(|a| a.store_field_i32(Reg::S0, 20, Reg::R2)), words(&[0xb90016a2]));
+        // cmp x1, w1, sxtw ; b.ne (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.jump_if_not_i32(Reg::R1, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0xeb21c03f, 0x54000021]));
+        // ldr s4, [x21, #8] ; fcvt d4, s4
+        assert_eq!(bytes(|a| a.f_load_f32(FReg::F4, Reg::S0, 8)), words(&[0xbd400aa4, 0x1e22c084]));
+        // fcvt s0, d0 ; str s0, [x21, #12]
+        assert_eq!(bytes(|a| a.f_store_f32(Reg::S0, 12, FReg::F0)), words(&[0x1e624000, 0xbd000ea0]));
+        // fcvt s2, d2 ; fcvt d2, s2
+        assert_eq!(bytes(|a| a.f_round_f32(FReg::F2)), words(&[0x1e624042, 0x1e22c042]));
+        // fcvtzs x0, d1
+        assert_eq!(bytes(|a| a.f_to_i64_trunc(Reg::R0, FReg::F1)), words(&[0x9e780020]));
+        // sdiv x16, x1, x3 ; msub x3, x16, x3, x1 ; mov x1, x16
+        assert_eq!(bytes(|a| a.i_div_rem(Reg::R1, Reg::R3)), words(&[0x9ac30c30, 0x9b038603, 0xaa1003e1]));
     }
 
     /// Executing tests: assemble, place in executable memory, run (natively or under qemu).

@@ -412,6 +412,63 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; movsd QWORD [Rq(num(base)) + disp], Rx(fnum(src)));
     }
 
+    // --- Narrow numpy element types: int32 and float32 in memory, int64 and double in registers.
+
+    /// `dst = *(i32 *)(base + disp)`, sign-extended.
+    pub fn load_field_i32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; movsxd Rq(num(dst)), DWORD [Rq(num(base)) + disp]);
+    }
+
+    /// `*(i32 *)(base + disp) = src` (the low 32 bits).
+    pub fn store_field_i32(&mut self, base: Reg, disp: i32, src: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(num(base)) + disp], Rd(num(src)));
+    }
+
+    /// Jump if `reg`'s signed value lies outside the int32 range.
+    pub fn jump_if_not_i32(&mut self, reg: Reg, label: Label) {
+        let r = num(reg);
+        dynasm!(self.ops ; .arch x64 ; movsxd r11, Rd(r) ; cmp r11, Rq(r) ; jne =>label);
+    }
+
+    /// `dst = (double) *(float *)(base + disp)` (exact).
+    pub fn f_load_f32(&mut self, dst: FReg, base: Reg, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; cvtss2sd Rx(fnum(dst)), DWORD [Rq(num(base)) + disp]);
+    }
+
+    /// `*(float *)(base + disp) = (float) src`, rounded to nearest as a C cast; `src` is
+    /// clobbered (it holds the float's bits afterwards).
+    pub fn f_store_f32(&mut self, base: Reg, disp: i32, src: FReg) {
+        let s = fnum(src);
+        dynasm!(self.ops ; .arch x64 ; cvtsd2ss Rx(s), Rx(s) ; movss DWORD [Rq(num(base)) + disp], Rx(s));
+    }
+
+    /// `reg = (double)(float) reg`: rounded to float32 precision and range (an infinity when
+    /// it overflows), as a C cast to float rounds.
+    pub fn f_round_f32(&mut self, reg: FReg) {
+        let r = fnum(reg);
+        dynasm!(self.ops ; .arch x64 ; cvtsd2ss Rx(r), Rx(r) ; cvtss2sd Rx(r), Rx(r));
+    }
+
+    /// C's signed division: `a = a / b` (truncated), `b = a % b` (the remainder, with the
+    /// dividend's sign). The caller excludes `b == 0` and `i64::MIN / -1`. Clobbers R0 and R2,
+    /// which must not be `a` or `b`.
+    pub fn i_div_rem(&mut self, a: Reg, b: Reg) {
+        assert!(![Reg::R0, Reg::R2].contains(&a) && ![Reg::R0, Reg::R2].contains(&b), "i_div_rem operands");
+        let (ra, rb) = (num(a), num(b));
+        dynasm!(self.ops ; .arch x64
+            ; mov rax, Rq(ra)
+            ; cqo
+            ; idiv Rq(rb)
+            ; mov Rq(ra), rax
+            ; mov Rq(rb), rdx
+        );
+    }
+
+    /// `dst = (int64_t) src`, truncated toward zero; `src` must lie in [-2^63, 2^63).
+    pub fn f_to_i64_trunc(&mut self, dst: Reg, src: FReg) {
+        dynasm!(self.ops ; .arch x64 ; cvttsd2si Rq(num(dst)), Rx(fnum(src)));
+    }
+
     /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
         dynasm!(self.ops ; .arch x64

@@ -2,6 +2,7 @@
 //! basic-block versioning over the loop's instructions.
 
 use super::exits::{self, EntryMap, ExitMap, Layout, SlotFill, Value};
+use super::numpy::Dtype;
 use super::state::*;
 use super::LoopCode;
 
@@ -33,6 +34,18 @@ mod libm {
         pub fn atan(x: f64) -> f64;
         pub fn tanh(x: f64) -> f64;
         pub fn fabs(x: f64) -> f64;
+        pub fn asin(x: f64) -> f64;
+        pub fn acos(x: f64) -> f64;
+        pub fn asinh(x: f64) -> f64;
+        pub fn acosh(x: f64) -> f64;
+        pub fn atanh(x: f64) -> f64;
+        pub fn sinh(x: f64) -> f64;
+        pub fn cosh(x: f64) -> f64;
+        pub fn log2(x: f64) -> f64;
+        pub fn log10(x: f64) -> f64;
+        pub fn floor(x: f64) -> f64;
+        pub fn ceil(x: f64) -> f64;
+        pub fn trunc(x: f64) -> f64;
     }
 }
 
@@ -152,7 +165,7 @@ pub fn compile_loop(
     let layout = Layout { nl, ss: ss + 1 };
 
     // The entry state, from the observed types.
-    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], range_iters: vec![] };
+    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
     let mut locals = Vec::new();
     for (k, ty) in key[..nl as usize].iter().enumerate() {
         let k = k as u32;
@@ -170,6 +183,15 @@ pub fn compile_loop(
                 entry_map.ints.push(k);
                 Local::I(Origin::Entry)
             }
+            EntryTy::Bool => {
+                // True and False unbox as ints (1 and 0).
+                entry_map.ints.push(k);
+                Local::B(BKind::Bool)
+            }
+            EntryTy::NpScalar(kind) => {
+                entry_map.scalars.push((k, *kind));
+                Local::N(*kind, Origin::Entry)
+            }
             other => Local::Obj(*other),
         });
     }
@@ -182,7 +204,7 @@ pub fn compile_loop(
             Slot::EntryObj
         });
     }
-    let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::Array { .. }));
+    let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
     let entry_state = State { locals, stack };
     let entry_map = Box::new(entry_map);
     let guard_exits = Box::new(AtomicU32::new(0));
@@ -377,6 +399,8 @@ impl<'a> Compiler<'a> {
             match *local {
                 Local::F(kind, origin) if origin != Origin::Entry => locals.push((k, Value::F(kind, home, origin))),
                 Local::I(origin) if origin != Origin::Entry => locals.push((k, Value::I(home, origin))),
+                Local::N(kind, origin) if origin != Origin::Entry => locals.push((k, Value::N(kind, home, origin))),
+                Local::B(kind) => locals.push((k, Value::B(kind, home))),
                 _ => {}
             }
         }
@@ -386,6 +410,7 @@ impl<'a> Compiler<'a> {
             .map(|slot| match *slot {
                 Slot::F(kind, home, origin) => SlotFill::Value(Value::F(kind, home, origin)),
                 Slot::I(home, origin) => SlotFill::Value(Value::I(home, origin)),
+                Slot::N(kind, home, origin) => SlotFill::Value(Value::N(kind, home, origin)),
                 Slot::B(kind, home) => SlotFill::Value(Value::B(kind, home)),
                 Slot::LocalObj(k, _) => SlotFill::IncRefLocal(k),
                 Slot::Builtin(obj, _) | Slot::ConstObj(obj) => SlotFill::IncRef(obj),
@@ -394,7 +419,7 @@ impl<'a> Compiler<'a> {
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
                 Slot::Range => SlotFill::NewRange,
-                Slot::Tuple2(a, b) => SlotFill::Tuple2(a, b),
+                Slot::Tuple(n, origins) => SlotFill::Tuple(n, origins),
             })
             .collect();
         let label = self.asm.new_label();
@@ -535,9 +560,10 @@ impl<'a> Compiler<'a> {
     /// An operand as a double in `dst` (ints converted as CPython converts them).
     fn load_f(&mut self, dst: FReg, slot: &Slot) -> Option<()> {
         match *slot {
-            Slot::F(_, Home::Spill(s), _) => self.sl_f(dst, s),
-            Slot::F(_, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
-            Slot::I(home, _) => {
+            Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) => self.sl_f(dst, s),
+            Slot::F(_, Home::Imm(bits), _) | Slot::N(NKind::F32, Home::Imm(bits), _) => self.asm.f_load_bits(dst, bits),
+            // numpy's int64-to-double cast is C's, rounding to nearest like CPython's.
+            Slot::I(home, _) | Slot::N(NKind::I64 | NKind::I32, home, _) => {
                 self.load_i(Reg::R0, home);
                 self.asm.f_from_i64(dst, Reg::R0);
             }
@@ -548,8 +574,8 @@ impl<'a> Compiler<'a> {
 
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
-            Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
-            Slot::Tuple2(a, b) => a == Origin::Local(k) || b == Origin::Local(k),
+            Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::N(_, _, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
+            Slot::Tuple(n, origins) => origins[..n as usize].contains(&Origin::Local(k)),
             _ => false,
         })
     }
@@ -566,6 +592,8 @@ impl<'a> Compiler<'a> {
                 let slot = match *state.locals.get(k as usize)? {
                     Local::F(kind, _) => Slot::F(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
                     Local::I(_) => Slot::I(Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::N(kind, _) => Slot::N(kind, Home::Spill(self.layout.local(k)), Origin::Local(k)),
+                    Local::B(kind) => Slot::B(kind, Home::Spill(self.layout.local(k))),
                     Local::Obj(ty) => Slot::LocalObj(k, ty),
                     Local::Null => return None,
                 };
@@ -600,8 +628,19 @@ impl<'a> Compiler<'a> {
                 if Self::refers_to_local(&rest, k) {
                     return None;
                 }
+                if let Slot::B(kind, home) = value {
+                    // Truth values have no identity to keep: copy the bit.
+                    let target = self.layout.local(k);
+                    if home != Home::Spill(target) {
+                        self.load_i(Reg::R0, home);
+                        self.ss_i(target, Reg::R0);
+                    }
+                    state.stack.pop();
+                    state.locals[k as usize] = Local::B(kind);
+                    return Some(Step::Next);
+                }
                 let (home, origin) = match value {
-                    Slot::F(_, home, origin) | Slot::I(home, origin) => (home, origin),
+                    Slot::F(_, home, origin) | Slot::I(home, origin) | Slot::N(_, home, origin) => (home, origin),
                     _ => return None,
                 };
                 let local = match origin {
@@ -612,7 +651,7 @@ impl<'a> Compiler<'a> {
                         if home != Home::Spill(target) {
                             // Copy doubles as doubles and ints as ints, so that each slot has
                             // one kind and may live in a register.
-                            if let Slot::F(..) = value {
+                            if matches!(value, Slot::F(..) | Slot::N(NKind::F32, ..)) {
                                 self.load_f(FReg::F0, &value)?;
                                 self.ss_f(target, FReg::F0);
                             } else {
@@ -630,6 +669,7 @@ impl<'a> Compiler<'a> {
                         };
                         match value {
                             Slot::F(kind, ..) => Local::F(kind, origin),
+                            Slot::N(kind, ..) => Local::N(kind, origin),
                             _ => Local::I(origin),
                         }
                     }
@@ -678,20 +718,51 @@ impl<'a> Compiler<'a> {
             Op::POP_JUMP_IF_TRUE | Op::POP_JUMP_FORWARD_IF_TRUE | Op::POP_JUMP_BACKWARD_IF_TRUE => {
                 self.gen_branch(pos, state, true)
             }
+            Op::JUMP_IF_FALSE_OR_POP => self.gen_branch_or_pop(pos, state, false),
+            Op::JUMP_IF_TRUE_OR_POP => self.gen_branch_or_pop(pos, state, true),
+            Op::UNARY_NEGATIVE if d >= 1 => self.gen_negative(pos, state),
+            Op::UNARY_NOT if d >= 1 => {
+                // `not x` is a Python bool whatever x's truth type.
+                let (Slot::B(_, h) | Slot::I(h, _) | Slot::N(NKind::I64 | NKind::I32, h, _)) = *state.stack.last()? else { return None };
+                let home = self.layout.stack(d - 1);
+                self.load_i(Reg::R1, h);
+                self.asm.load_imm(Reg::R2, 0);
+                self.asm.i_set_if(Cond::Eq, Reg::R0, Reg::R1, Reg::R2);
+                self.ss_i(home, Reg::R0);
+                state.stack.pop();
+                state.stack.push(Slot::B(BKind::Bool, Home::Spill(home)));
+                Some(Step::Next)
+            }
+            Op::COPY if instr.arg >= 1 && instr.arg <= d => {
+                let from = (d - instr.arg) as usize;
+                let slot = self.rehome(&[(state.stack[from], d)])?;
+                state.stack.push(slot[0]);
+                Some(Step::Next)
+            }
+            Op::SWAP if instr.arg >= 2 && instr.arg <= d => {
+                let (low, top) = ((d - instr.arg) as usize, (d - 1) as usize);
+                let moved = self.rehome(&[(state.stack[top], low as u32), (state.stack[low], top as u32)])?;
+                state.stack[low] = moved[0];
+                state.stack[top] = moved[1];
+                Some(Step::Next)
+            }
             Op::COMPARE_OP if d >= 2 => self.gen_compare(pos, instr.arg, state),
             Op::BINARY_OP if d >= 2 => self.gen_binary_op(pos, instr.arg, state),
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
             Op::STORE_SUBSCR if d >= 3 => self.gen_store_subscr(pos, state),
-            Op::BUILD_TUPLE if instr.arg == 2 && d >= 2 => {
-                let (a, b) = (state.stack[d as usize - 2], state.stack[d as usize - 1]);
-                let (Slot::I(ha, oa), Slot::I(hb, ob)) = (a, b) else { return None };
-                let p = d - 2;
-                self.load_i(Reg::R0, ha);
-                self.load_i(Reg::R1, hb);
-                self.ss_i(self.layout.range(p, 0), Reg::R0);
-                self.ss_i(self.layout.range(p, 1), Reg::R1);
+            Op::BUILD_TUPLE if (2..=3).contains(&instr.arg) && d >= instr.arg => {
+                // An index tuple of ints, kept in the range spills of its stack position.
+                let n = instr.arg;
+                let p = d - n;
+                let mut origins = [Origin::Fresh; 3];
+                for i in 0..n {
+                    let Slot::I(h, o) = state.stack[(p + i) as usize] else { return None };
+                    origins[i as usize] = o;
+                    self.load_i(Reg::R0, h);
+                    self.ss_i(self.layout.range(p, i), Reg::R0);
+                }
                 state.stack.truncate(p as usize);
-                state.stack.push(Slot::Tuple2(oa, ob));
+                state.stack.push(Slot::Tuple(n as u8, origins));
                 Some(Step::Next)
             }
             _ => None,
@@ -714,6 +785,14 @@ impl<'a> Compiler<'a> {
         };
         let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
             Builtin::Range
+        } else if found == std::ptr::addr_of!(PyLong_Type) as usize {
+            Builtin::IntType
+        } else if found == std::ptr::addr_of!(PyFloat_Type) as usize {
+            Builtin::FloatType
+        } else if genuine("min") {
+            Builtin::Min
+        } else if genuine("max") {
+            Builtin::Max
         } else if genuine("len") {
             Builtin::Len
         } else if genuine("abs") {
@@ -789,6 +868,23 @@ impl<'a> Compiler<'a> {
                 state.stack.truncate(base as usize);
                 state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
             }
+            (Builtin::Math(f @ (MathFn::Floor | MathFn::Ceil | MathFn::Trunc)), Slot::F(FKind::Float, ..)) => {
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.load_f(FReg::F0, &arg)?;
+                let function: unsafe extern "C" fn(f64) -> f64 = match f {
+                    MathFn::Floor => libm::floor,
+                    MathFn::Ceil => libm::ceil,
+                    _ => libm::trunc,
+                };
+                self.flush(false);
+                self.asm.call_f(function as usize);
+                self.reload(false);
+                self.f_to_int(FReg::F0, Reg::R0, exit);
+                self.ss_i(home, Reg::R0);
+                state.stack.truncate(base as usize);
+                state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+            }
+            (Builtin::Math(MathFn::Floor | MathFn::Ceil | MathFn::Trunc), _) => return None,
             (Builtin::Math(f), Slot::F(..) | Slot::I(..)) => {
                 let exit = self.exit(pos, &pre, true, "math_domain");
                 self.load_f(FReg::F0, &arg)?;
@@ -796,7 +892,7 @@ impl<'a> Compiler<'a> {
                 self.asm.f_load_bits(FReg::F1, 0);
                 match f {
                     MathFn::Sqrt => self.asm.f_jump_if(Cond::Lt, FReg::F0, FReg::F1, exit),
-                    MathFn::Log => self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F1, exit),
+                    MathFn::Log | MathFn::Log2 | MathFn::Log10 => self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F1, exit),
                     _ => {}
                 }
                 let function: unsafe extern "C" fn(f64) -> f64 = match f {
@@ -809,6 +905,16 @@ impl<'a> Compiler<'a> {
                     MathFn::Atan => libm::atan,
                     MathFn::Tanh => libm::tanh,
                     MathFn::Fabs => libm::fabs,
+                    MathFn::Asin => libm::asin,
+                    MathFn::Acos => libm::acos,
+                    MathFn::Asinh => libm::asinh,
+                    MathFn::Acosh => libm::acosh,
+                    MathFn::Atanh => libm::atanh,
+                    MathFn::Sinh => libm::sinh,
+                    MathFn::Cosh => libm::cosh,
+                    MathFn::Log2 => libm::log2,
+                    MathFn::Log10 => libm::log10,
+                    MathFn::Floor | MathFn::Ceil | MathFn::Trunc => unreachable!("handled above"),
                 };
                 self.flush(false);
                 self.asm.call_f(function as usize);
@@ -824,6 +930,159 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
+    /// `int(x)` and `float(x)` of one number.
+    fn gen_conversion(&mut self, pos: usize, to_int: bool, arg: Slot, base: u32, state: &mut State) -> Option<Step> {
+        let home = self.layout.stack(base);
+        let h = Home::Spill(home);
+        let result = match (to_int, arg) {
+            // An exact int or float converted to its own type is the same object.
+            (true, Slot::I(..)) | (false, Slot::F(FKind::Float, ..)) => arg,
+            (true, Slot::N(NKind::I64 | NKind::I32, ih, _)) => {
+                self.load_i(Reg::R0, ih);
+                self.ss_i(home, Reg::R0);
+                Slot::I(h, Origin::Fresh)
+            }
+            (true, Slot::F(..) | Slot::N(NKind::F32, ..)) => {
+                // Truncation toward zero (float.__int__, numpy's too); outside the int64 range
+                // the interpreter makes a big int.
+                let pre = state.clone();
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.load_f(FReg::F0, &arg)?;
+                self.f_to_int(FReg::F0, Reg::R0, exit);
+                self.ss_i(home, Reg::R0);
+                Slot::I(h, Origin::Fresh)
+            }
+            // int to double rounds to nearest (even), as CPython's and numpy's conversions do;
+            // float32 and float64 values are already the doubles float() returns.
+            (false, Slot::F(FKind::NpF64, ..) | Slot::I(..) | Slot::N(..)) => {
+                self.load_f(FReg::F0, &arg)?;
+                self.ss_f(home, FReg::F0);
+                Slot::F(FKind::Float, h, Origin::Fresh)
+            }
+            _ => return None,
+        };
+        state.stack.truncate(base as usize);
+        state.stack.push(result);
+        Some(Step::Next)
+    }
+
+    /// `dst = (int64) src` truncated toward zero (F1 clobbered); `exit` when the result would
+    /// not fit in 64 bits (the interpreter makes a big int).
+    fn f_to_int(&mut self, src: FReg, dst: Reg, exit: Label) {
+        self.asm.f_load_bits(FReg::F1, 9223372036854775808.0f64.to_bits());
+        self.asm.f_jump_if(Cond::Ge, src, FReg::F1, exit);
+        self.asm.f_load_bits(FReg::F1, (-9223372036854775808.0f64).to_bits());
+        self.asm.f_jump_if(Cond::Lt, src, FReg::F1, exit);
+        self.asm.f_to_i64_trunc(dst, src);
+    }
+
+    /// The object a number operand is (address into `dst`, 0 if it has none yet).
+    fn load_object(&mut self, dst: Reg, origin: Origin, state: &State) {
+        let origin = match origin {
+            Origin::Local(k) => match state.locals[k as usize] {
+                Local::F(_, Origin::Entry) | Local::I(Origin::Entry) | Local::N(_, Origin::Entry) => {
+                    self.asm.load_slot(dst, k);
+                    return;
+                }
+                Local::F(_, o) | Local::I(o) | Local::N(_, o) => o,
+                _ => Origin::Fresh,
+            },
+            other => other,
+        };
+        match origin {
+            Origin::Const(addr) => self.asm.load_imm(dst, addr as u64),
+            Origin::Ptr(p) => self.sl_i(dst, p),
+            _ => self.asm.load_imm(dst, 0),
+        }
+    }
+
+    /// `min(a, b, ...)` / `max(a, b, ...)` of numbers of one type: the first least (greatest)
+    /// argument, as builtin min/max pick it (`b if b < a else a`), and the very object: its
+    /// address travels in a pointer spill (0 for a computed value without an object yet).
+    fn gen_min_max(&mut self, pos: usize, is_min: bool, args: &[Slot], base: u32, state: &mut State) -> Option<Step> {
+        // One type for all, or the result's type would depend on the values.
+        let same = |s: &Slot| match (args[0], *s) {
+            (Slot::I(..), Slot::I(..)) => true,
+            (Slot::F(a, ..), Slot::F(b, ..)) => a == b,
+            (Slot::N(a, ..), Slot::N(b, ..)) => a == b,
+            _ => false,
+        };
+        if !args.iter().all(same) {
+            return None;
+        }
+        let int = matches!(args[0], Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        let origins: Vec<Origin> = args
+            .iter()
+            .map(|s| match *s {
+                Slot::I(_, o) | Slot::F(_, _, o) | Slot::N(_, _, o) => o,
+                _ => Origin::Fresh,
+            })
+            .collect();
+        // A local whose value has no object of its own may be chosen: the result is then that
+        // local's value, which may only go back into that local (no second holder of what
+        // would be one object in CPython).
+        for origin in &origins {
+            if let Origin::Local(k) = *origin {
+                if matches!(state.locals[k as usize], Local::F(_, Origin::Fresh | Origin::Ptr(_)) | Local::I(Origin::Fresh | Origin::Ptr(_)) | Local::N(_, Origin::Fresh | Origin::Ptr(_))) {
+                    let next = self.bc.instrs.get(pos + 1)?;
+                    if next.op != Op::STORE_FAST || next.arg != k {
+                        return None;
+                    }
+                }
+            }
+        }
+        let track = origins.iter().any(|o| *o != Origin::Fresh);
+        let home = self.layout.stack(base);
+        let ptr = self.layout.stack_ptr(base);
+        // Candidate worse or equal: keep the current choice.
+        let keep = if is_min { Cond::Ge } else { Cond::Le };
+        let snapshot = state.clone();
+        for (i, arg) in args.iter().enumerate() {
+            let skip = self.asm.new_label();
+            if int {
+                let (Slot::I(h, _) | Slot::N(_, h, _)) = *arg else { return None };
+                self.load_i(if i == 0 { Reg::R1 } else { Reg::R2 }, h);
+                if i > 0 {
+                    self.asm.i_jump_if(keep, Reg::R2, Reg::R1, skip);
+                    self.asm.mov(Reg::R1, Reg::R2);
+                }
+            } else {
+                self.load_f(if i == 0 { FReg::F0 } else { FReg::F1 }, arg)?;
+                if i > 0 {
+                    // Finite doubles: ordered comparisons.
+                    self.asm.f_jump_if(keep, FReg::F1, FReg::F0, skip);
+                    self.asm.f_mov(FReg::F0, FReg::F1);
+                }
+            }
+            if track {
+                self.load_object(Reg::R3, origins[i], &snapshot);
+            }
+            self.asm.bind(skip);
+        }
+        let origin = if track {
+            self.ss_i(ptr, Reg::R3);
+            Origin::Ptr(ptr)
+        } else {
+            Origin::Fresh
+        };
+        let h = Home::Spill(home);
+        let result = match args[0] {
+            Slot::I(..) => Slot::I(h, origin),
+            Slot::N(kind, ..) => Slot::N(kind, h, origin),
+            Slot::F(kind, ..) => Slot::F(kind, h, origin),
+            _ => return None,
+        };
+        if int {
+            self.ss_i(home, Reg::R1);
+        } else {
+            self.ss_f(home, FReg::F0);
+        }
+        let _ = pos;
+        state.stack.truncate(base as usize);
+        state.stack.push(result);
+        Some(Step::Next)
+    }
+
     fn gen_call(&mut self, pos: usize, nargs: u32, state: &mut State) -> Option<Step> {
         let d = Self::depth(state);
         let base = d.checked_sub(nargs + 2)?;
@@ -834,6 +1093,12 @@ impl<'a> Compiler<'a> {
         let args: Vec<Slot> = state.stack[(base + 2) as usize..].to_vec();
         if matches!(which, Builtin::Abs | Builtin::Math(_)) && nargs == 1 {
             return self.gen_numeric_call(pos, which, args[0], base, state);
+        }
+        if matches!(which, Builtin::IntType | Builtin::FloatType) && nargs == 1 {
+            return self.gen_conversion(pos, which == Builtin::IntType, args[0], base, state);
+        }
+        if matches!(which, Builtin::Min | Builtin::Max) && nargs >= 2 {
+            return self.gen_min_max(pos, which == Builtin::Min, &args, base, state);
         }
         match (which, nargs) {
             (Builtin::Range, 1..=3) => {
@@ -875,7 +1140,7 @@ impl<'a> Compiler<'a> {
                         self.asm.load_field(Reg::R1, Reg::R1, super::numpy::ARRAY_DIMS);
                         self.asm.load_field(Reg::R0, Reg::R1, 0);
                     }
-                    EntryTy::List => self.asm.load_field(Reg::R0, Reg::R1, 16),
+                    EntryTy::List | EntryTy::Tuple => self.asm.load_field(Reg::R0, Reg::R1, 16), // ob_size
                     _ => return None,
                 }
                 let home = self.layout.stack(base);
@@ -941,12 +1206,29 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
-    fn gen_branch(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
+    /// 3.11's JUMP_IF_FALSE_OR_POP / JUMP_IF_TRUE_OR_POP (`and`/`or` as values): jump keeping
+    /// the value, or pop it and go on.
+    fn gen_branch_or_pop(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
         let Flow::Branch(target) = self.bc.instrs[pos].flow() else { return None };
+        if target <= self.bc.instrs[pos].index {
+            return None;
+        }
         let top = *state.stack.last()?;
-        // Truth into R0 (nonzero = true).
+        self.truth(top)?;
+        let taken = self.version(self.bc.position(target)?, state.clone());
+        if jump_if {
+            self.asm.jump_if_nonzero(Reg::R0, taken);
+        } else {
+            self.asm.jump_if_zero(Reg::R0, taken);
+        }
+        state.stack.pop();
+        Some(Step::Next)
+    }
+
+    /// The truth of a number or truth value into R0 (nonzero = true).
+    fn truth(&mut self, top: Slot) -> Option<()> {
         match top {
-            Slot::B(_, home) | Slot::I(home, _) => self.load_i(Reg::R0, home),
+            Slot::B(_, home) | Slot::I(home, _) | Slot::N(NKind::I64 | NKind::I32, home, _) => self.load_i(Reg::R0, home),
             Slot::F(..) => {
                 self.load_f(FReg::F0, &top)?;
                 let zero = self.asm.new_label();
@@ -960,6 +1242,13 @@ impl<'a> Compiler<'a> {
             }
             _ => return None,
         }
+        Some(())
+    }
+
+    fn gen_branch(&mut self, pos: usize, state: &mut State, jump_if: bool) -> Option<Step> {
+        let Flow::Branch(target) = self.bc.instrs[pos].flow() else { return None };
+        let top = *state.stack.last()?;
+        self.truth(top)?;
         let backward = target <= self.bc.instrs[pos].index;
         let pre = state.clone();
         state.stack.pop();
@@ -1001,6 +1290,18 @@ impl<'a> Compiler<'a> {
         let np = matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..));
         let p = (d - 2) as u32;
         let home = self.layout.stack(p);
+        if let (Some(kind), true) = (Self::numpy_int_kind(a, b), matches!(a, Slot::N(..)) || matches!(b, Slot::N(..))) {
+            // numpy integer scalars compare exactly and give numpy.bool_.
+            let pre = state.clone();
+            let exit = self.exit(pos, &pre, true, "numpy_int_overflow");
+            self.load_numpy_int_operands(kind, a, b, exit);
+            self.asm.i_set_if(cond, Reg::R0, Reg::R1, Reg::R2);
+            self.ss_i(home, Reg::R0);
+            self.uses_numpy = true;
+            state.stack.truncate(d - 2);
+            state.stack.push(Slot::B(BKind::NpBool, Home::Spill(home)));
+            return Some(Step::Next);
+        }
         match (a, b) {
             (Slot::I(ha, _), Slot::I(hb, _)) => {
                 self.load_i(Reg::R1, ha);
@@ -1040,9 +1341,13 @@ impl<'a> Compiler<'a> {
             Mul,
             Div,
             Pow,
+            FloorDiv,
+            Mod,
             Bits(IOp),
         }
         let op = match arg {
+            2 | 15 => B::FloorDiv,
+            6 | 19 => B::Mod,
             0 | 13 => B::Add,
             10 | 23 => B::Sub,
             5 | 18 => B::Mul,
@@ -1058,7 +1363,30 @@ impl<'a> Compiler<'a> {
         let p = (d - 2) as u32;
         let home = self.layout.stack(p);
         let pre = state.clone();
-        let numeric = |s: &Slot| matches!(s, Slot::F(..) | Slot::I(..));
+        let np_int = |s: &Slot| matches!(s, Slot::N(NKind::I64 | NKind::I32, ..));
+        if np_int(&a) || np_int(&b) {
+            // numpy integer scalars, under numpy 2's rules only.
+            if !self.numpy_nep50() {
+                return None;
+            }
+            let iop = match op {
+                B::Add => Some(IOp::Add),
+                B::Sub => Some(IOp::Sub),
+                B::Mul => Some(IOp::Mul),
+                B::Bits(bit_op) => Some(bit_op),
+                B::Div => None,
+                B::Pow | B::FloorDiv | B::Mod => return None,
+            };
+            if let Some(kind) = Self::numpy_int_kind(a, b) {
+                return self.gen_numpy_int_arith(pos, iop, kind, a, b, state);
+            }
+            // With a float: numpy converts the integer to float64 (C's cast) and the result
+            // is a numpy.float64, computed below as for numpy.float64 operands.
+            if iop.is_none() || matches!(op, B::Bits(_)) || matches!(a, Slot::N(NKind::F32, ..)) || matches!(b, Slot::N(NKind::F32, ..)) {
+                return None;
+            }
+        }
+        let numeric = |s: &Slot| matches!(s, Slot::F(..) | Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
         if !numeric(&a) || !numeric(&b) {
             return None;
         }
@@ -1083,7 +1411,8 @@ impl<'a> Compiler<'a> {
                     state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Fresh));
                     return Some(Step::Next);
                 }
-                B::Pow => return None,
+                B::Pow => return self.gen_int_power(pos, ha, hb, state),
+                B::FloorDiv | B::Mod => return self.gen_int_floor_div(pos, op == B::Mod, ha, hb, state),
                 B::Bits(bit_op) => bit_op,
             };
             let exit = self.exit(pos, &pre, true, "int_overflow");
@@ -1095,10 +1424,10 @@ impl<'a> Compiler<'a> {
             state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
             return Some(Step::Next);
         }
-        if matches!(op, B::Bits(_)) {
-            return None; // only ints have bitwise operators
+        if matches!(op, B::Bits(_) | B::FloorDiv | B::Mod) {
+            return None; // only ints have bitwise operators; float // and % are not compiled
         }
-        let kind = if matches!(a, Slot::F(FKind::NpF64, ..)) || matches!(b, Slot::F(FKind::NpF64, ..)) {
+        let kind = if matches!(a, Slot::F(FKind::NpF64, ..) | Slot::N(..)) || matches!(b, Slot::F(FKind::NpF64, ..) | Slot::N(..)) {
             FKind::NpF64
         } else {
             FKind::Float
@@ -1158,6 +1487,244 @@ impl<'a> Compiler<'a> {
         self.ss_f(home, FReg::F0);
         state.stack.truncate(d - 2);
         state.stack.push(Slot::F(kind, Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// Python's `a // b` or `a % b` on ints: floor division (the remainder takes the divisor's
+    /// sign); exits on a zero divisor and on the one quotient beyond 64 bits.
+    fn gen_int_floor_div(&mut self, pos: usize, modulo: bool, ha: Home, hb: Home, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "int_divide");
+        self.load_i(Reg::R1, ha);
+        self.load_i(Reg::R3, hb);
+        self.asm.jump_if_zero(Reg::R3, exit);
+        let fits = self.asm.new_label();
+        self.asm.jump_if_not_equal_imm(Reg::R3, -1i64 as u64, fits);
+        self.asm.jump_if_equal_imm(Reg::R1, i64::MIN as u64, exit);
+        self.asm.bind(fits);
+        self.asm.i_div_rem(Reg::R1, Reg::R3);
+        // C truncates; Python floors: a nonzero remainder of the other sign than the divisor
+        // moves the quotient down by one and the remainder up by the divisor.
+        let done = self.asm.new_label();
+        self.asm.jump_if_zero(Reg::R3, done);
+        self.load_i(Reg::R2, hb);
+        self.asm.mov(Reg::R0, Reg::R3);
+        self.asm.i_arith(IOp::Xor, Reg::R0, Reg::R2, exit);
+        self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, done);
+        self.asm.i_add_imm(Reg::R1, -1);
+        self.asm.i_add(Reg::R3, Reg::R2);
+        self.asm.bind(done);
+        self.ss_i(home, if modulo { Reg::R3 } else { Reg::R1 });
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// `a ** e` on ints with a constant exponent 0..=64: square-and-multiply, exiting where the
+    /// result outgrows 64 bits (a square is only formed when a higher exponent bit needs it,
+    /// so no intermediate exceeds the result). Other exponents stay in the interpreter (a
+    /// negative one gives a float).
+    fn gen_int_power(&mut self, pos: usize, ha: Home, hb: Home, state: &mut State) -> Option<Step> {
+        let Home::Imm(e) = hb else { return None };
+        let e = e as i64;
+        if !(0..=64).contains(&e) {
+            return None;
+        }
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "int_overflow");
+        self.asm.load_imm(Reg::R1, 1);
+        self.load_i(Reg::R2, ha);
+        let mut rest = e;
+        while rest > 0 {
+            if rest & 1 == 1 {
+                self.asm.i_arith(IOp::Mul, Reg::R1, Reg::R2, exit);
+            }
+            rest >>= 1;
+            if rest > 0 {
+                self.asm.mov(Reg::R3, Reg::R2);
+                self.asm.i_arith(IOp::Mul, Reg::R2, Reg::R3, exit);
+            }
+        }
+        self.ss_i(home, Reg::R1);
+        state.stack.truncate(d - 2);
+        state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// Stack slots placed at new positions (COPY, SWAP), their values moved into the homes of
+    /// those positions, since an operation's result overwrites the homes of its position.
+    /// All values are read before any is written. None for slots that cannot move.
+    fn rehome(&mut self, moves: &[(Slot, u32)]) -> Option<Vec<Slot>> {
+        enum V {
+            F(FReg, Home),
+            I(Reg, Home),
+        }
+        let fregs = [FReg::F0, FReg::F1];
+        let iregs = [Reg::R0, Reg::R1];
+        let pregs = [Reg::R2, Reg::R3];
+        let mut plan = Vec::new();
+        for (n, &(slot, _)) in moves.iter().enumerate() {
+            let value = match slot {
+                Slot::F(_, h @ Home::Spill(_), _) | Slot::N(NKind::F32, h @ Home::Spill(_), _) => Some(V::F(fregs[n], h)),
+                Slot::I(h @ Home::Spill(_), _) | Slot::N(_, h @ Home::Spill(_), _) | Slot::B(_, h @ Home::Spill(_)) => Some(V::I(iregs[n], h)),
+                Slot::F(..) | Slot::I(..) | Slot::N(..) | Slot::B(..) => None,
+                Slot::LocalObj(..) | Slot::Builtin(..) | Slot::Null | Slot::ConstObj(_) => None,
+                _ => return None,
+            };
+            let ptr = match slot {
+                Slot::F(_, _, Origin::Ptr(q)) | Slot::I(_, Origin::Ptr(q)) | Slot::N(_, _, Origin::Ptr(q)) => Some(q),
+                _ => None,
+            };
+            plan.push((value, ptr));
+        }
+        for (n, (value, ptr)) in plan.iter().enumerate() {
+            match value {
+                Some(V::F(r, h)) => {
+                    let _ = self.load_f(*r, &Slot::F(FKind::Float, *h, Origin::Fresh));
+                }
+                Some(V::I(r, h)) => self.load_i(*r, *h),
+                None => {}
+            }
+            if let Some(q) = ptr {
+                self.sl_i(pregs[n], *q);
+            }
+        }
+        let mut out = Vec::new();
+        for (n, (value, ptr)) in plan.iter().enumerate() {
+            let (slot, pos) = moves[n];
+            let home = Home::Spill(self.layout.stack(pos));
+            match value {
+                Some(V::F(r, _)) => self.ss_f(self.layout.stack(pos), *r),
+                Some(V::I(r, _)) => self.ss_i(self.layout.stack(pos), *r),
+                None => {}
+            }
+            let new_ptr = self.layout.stack_ptr(pos);
+            let origin = |o: Origin| -> Origin {
+                match (o, ptr) {
+                    (Origin::Ptr(_), Some(_)) => Origin::Ptr(new_ptr),
+                    _ => o,
+                }
+            };
+            if ptr.is_some() {
+                self.ss_i(new_ptr, pregs[n]);
+            }
+            let moved = value.is_some();
+            out.push(match slot {
+                Slot::F(k, h, o) => Slot::F(k, if moved { home } else { h }, origin(o)),
+                Slot::I(h, o) => Slot::I(if moved { home } else { h }, origin(o)),
+                Slot::N(k, h, o) => Slot::N(k, if moved { home } else { h }, origin(o)),
+                Slot::B(k, h) => Slot::B(k, if moved { home } else { h }),
+                other => other,
+            });
+        }
+        Some(out)
+    }
+
+    /// `-x` for numbers: ints exit where the negation outgrows their type; doubles negate
+    /// exactly (a multiplication by -1 also flips the sign of zero).
+    fn gen_negative(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let top = *state.stack.last()?;
+        let home = self.layout.stack((d - 1) as u32);
+        let h = Home::Spill(home);
+        let pre = state.clone();
+        let result = match top {
+            Slot::I(hx, _) | Slot::N(NKind::I64 | NKind::I32, hx, _) => {
+                let exit = self.exit(pos, &pre, true, "int_overflow");
+                self.asm.load_imm(Reg::R1, 0);
+                self.load_i(Reg::R2, hx);
+                self.asm.i_arith(IOp::Sub, Reg::R1, Reg::R2, exit);
+                if matches!(top, Slot::N(NKind::I32, ..)) {
+                    self.asm.jump_if_not_i32(Reg::R1, exit);
+                }
+                self.ss_i(home, Reg::R1);
+                match top {
+                    Slot::N(kind, ..) => Slot::N(kind, h, Origin::Fresh),
+                    _ => Slot::I(h, Origin::Fresh),
+                }
+            }
+            Slot::F(..) | Slot::N(NKind::F32, ..) => {
+                self.load_f(FReg::F0, &top)?;
+                self.asm.f_load_bits(FReg::F1, (-1.0f64).to_bits());
+                self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
+                self.ss_f(home, FReg::F0);
+                match top {
+                    Slot::F(kind, ..) => Slot::F(kind, h, Origin::Fresh),
+                    _ => Slot::N(NKind::F32, h, Origin::Fresh),
+                }
+            }
+            _ => return None,
+        };
+        state.stack.pop();
+        state.stack.push(result);
+        Some(Step::Next)
+    }
+
+    /// numpy 2 (NEP 50) promotion applies: the only rules tier 2 follows for numpy integer
+    /// scalars.
+    fn numpy_nep50(&self) -> bool {
+        let py = unsafe { Python::assume_attached() };
+        super::numpy::get(py).is_some_and(|np| np.nep50)
+    }
+
+    /// The numpy integer type of `a op b` when both are integers and one a numpy integer
+    /// scalar: int64 if either is, else int32 (a Python int takes the numpy operand's type).
+    fn numpy_int_kind(a: Slot, b: Slot) -> Option<NKind> {
+        let int = |s: &Slot| matches!(s, Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        if !int(&a) || !int(&b) {
+            return None;
+        }
+        Some(if matches!(a, Slot::N(NKind::I64, ..)) || matches!(b, Slot::N(NKind::I64, ..)) { NKind::I64 } else { NKind::I32 })
+    }
+
+    /// Load two integer operands into R1 and R2 for a numpy integer operation of `kind`: a
+    /// Python int outside int32 makes numpy raise OverflowError with an int32 operand, so it
+    /// exits.
+    fn load_numpy_int_operands(&mut self, kind: NKind, a: Slot, b: Slot, exit: Label) {
+        for (reg, slot) in [(Reg::R1, a), (Reg::R2, b)] {
+            let (Slot::I(h, _) | Slot::N(_, h, _)) = slot else { unreachable!("integer operands") };
+            self.load_i(reg, h);
+            if kind == NKind::I32 && matches!(slot, Slot::I(..)) {
+                self.asm.jump_if_not_i32(reg, exit);
+            }
+        }
+    }
+
+    /// `a op b` on numpy integer scalars (NEP 50): + - * & | ^ in the result's type, exiting
+    /// where numpy would wrap around (it warns: the interpreter's job); `iop` None is true
+    /// division, both converted to double by C's cast.
+    fn gen_numpy_int_arith(&mut self, pos: usize, iop: Option<IOp>, kind: NKind, a: Slot, b: Slot, state: &mut State) -> Option<Step> {
+        let d = Self::depth(state) as usize;
+        let home = self.layout.stack((d - 2) as u32);
+        let pre = state.clone();
+        let exit = self.exit(pos, &pre, true, "numpy_int_overflow");
+        self.load_numpy_int_operands(kind, a, b, exit);
+        let result = match iop {
+            Some(iop) => {
+                self.asm.i_arith(iop, Reg::R1, Reg::R2, exit);
+                if kind == NKind::I32 {
+                    self.asm.jump_if_not_i32(Reg::R1, exit);
+                }
+                self.ss_i(home, Reg::R1);
+                Slot::N(kind, Home::Spill(home), Origin::Fresh)
+            }
+            None => {
+                // numpy warns on a zero divisor.
+                self.asm.jump_if_zero(Reg::R2, exit);
+                self.asm.f_from_i64(FReg::F0, Reg::R1);
+                self.asm.f_from_i64(FReg::F1, Reg::R2);
+                self.asm.f_arith(FOp::Div, FReg::F0, FReg::F1);
+                self.ss_f(home, FReg::F0);
+                Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh)
+            }
+        };
+        self.uses_numpy = true;
+        state.stack.truncate(d - 2);
+        state.stack.push(result);
         Some(Step::Next)
     }
 
@@ -1240,7 +1807,7 @@ impl<'a> Compiler<'a> {
     fn index_homes(&self, index: Slot, p: u32, ndim: u8) -> Option<Vec<Home>> {
         match (index, ndim) {
             (Slot::I(h, _), 1) => Some(vec![h]),
-            (Slot::Tuple2(..), 2) => Some(vec![Home::Spill(self.layout.range(p, 0)), Home::Spill(self.layout.range(p, 1))]),
+            (Slot::Tuple(n, _), _) if n == ndim => Some((0..n as u32).map(|i| Home::Spill(self.layout.range(p, i))).collect()),
             _ => None,
         }
     }
@@ -1252,21 +1819,48 @@ impl<'a> Compiler<'a> {
         let home = self.layout.stack(p);
         let pre = state.clone();
         match container {
-            Slot::LocalObj(k, EntryTy::Array { ndim, .. }) => {
+            Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
                 let indices = self.index_homes(index, p + 1, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
                 self.array_element_address(k, &indices, exit);
-                self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
-                // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
-                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.ss_f(home, FReg::F0);
+                let h = Home::Spill(home);
+                // The element as the scalar numpy's indexing returns: float64 as a double;
+                // float32, int64 and int32 as numpy scalars of their own (NKind).
+                let element = match dtype {
+                    Dtype::F64 | Dtype::F32 => {
+                        if dtype == Dtype::F64 {
+                            self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                        } else {
+                            self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
+                        }
+                        // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
+                        self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                        self.ss_f(home, FReg::F0);
+                        if dtype == Dtype::F64 {
+                            Slot::F(FKind::NpF64, h, Origin::Fresh)
+                        } else {
+                            Slot::N(NKind::F32, h, Origin::Fresh)
+                        }
+                    }
+                    Dtype::I64 | Dtype::I32 => {
+                        if dtype == Dtype::I64 {
+                            self.asm.load_field(Reg::R0, Reg::S0, 0);
+                        } else {
+                            self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
+                        }
+                        self.ss_i(home, Reg::R0);
+                        Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
+                    }
+                };
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
-                state.stack.push(Slot::F(FKind::NpF64, Home::Spill(home), Origin::Fresh));
+                state.stack.push(element);
                 Some(Step::Next)
             }
-            Slot::LocalObj(k, EntryTy::List) => {
+            Slot::LocalObj(k, ty @ (EntryTy::List | EntryTy::Tuple)) => {
                 let Slot::I(h, _) = index else { return None };
+                // Items are guarded to one type, chosen from the items there now.
+                let ints = unsafe { self.items_are_ints(k) };
                 let exit = self.exit(pos, &pre, true, "list_item");
                 self.asm.load_slot(Reg::R3, k);
                 self.load_i(Reg::R0, h);
@@ -1277,40 +1871,112 @@ impl<'a> Compiler<'a> {
                 self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
                 self.asm.bind(nonneg);
                 self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
-                self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
                 self.asm.load_imm(Reg::R2, 8);
                 self.asm.i_mul(Reg::R0, Reg::R2);
-                self.asm.i_add(Reg::R1, Reg::R0);
-                self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
-                // Only exact floats: anything else (an int, a str appended mid-loop) exits.
-                self.asm.load_field(Reg::R2, Reg::R1, 8);
-                self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
-                self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
-                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                self.ss_f(home, FReg::F0);
+                if ty == EntryTy::List {
+                    self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
+                    self.asm.i_add(Reg::R1, Reg::R0);
+                    self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
+                } else {
+                    self.asm.i_add(Reg::R0, Reg::R3);
+                    self.asm.load_field(Reg::R1, Reg::R0, 24); // ob_item[i], inline
+                }
                 let ptr = self.layout.stack_ptr(p);
                 self.ss_i(ptr, Reg::R1);
+                let item = if ints {
+                    // Only exact ints of 64 bits: anything else (a float, a bigger int) exits.
+                    self.flush(false);
+                    self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
+                    self.reload(false);
+                    self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
+                    self.ss_i(home, Reg::R0);
+                    Slot::I(Home::Spill(home), Origin::Ptr(ptr))
+                } else {
+                    // Only exact floats: anything else (an int, a str appended mid-loop) exits.
+                    self.asm.load_field(Reg::R2, Reg::R1, 8);
+                    self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
+                    self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
+                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                    self.ss_f(home, FReg::F0);
+                    Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
+                };
                 state.stack.truncate(d - 2);
-                state.stack.push(Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr)));
+                state.stack.push(item);
                 Some(Step::Next)
             }
             _ => None,
         }
     }
 
+    /// Whether the list or tuple local `k` holds now mostly exact ints (else floats are
+    /// expected): the type its item loads are compiled for.
+    unsafe fn items_are_ints(&self, k: u32) -> bool {
+        let obj = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * k as usize);
+        if obj.is_null() {
+            return false;
+        }
+        let len = *((obj as usize + 16) as *const isize);
+        let items = if Py_TYPE(obj) == std::ptr::addr_of_mut!(PyTuple_Type) {
+            (obj as usize + 24) as *const *mut PyObject
+        } else {
+            *((obj as usize + 24) as *const *const *mut PyObject)
+        };
+        let sample = len.clamp(0, 16) as usize;
+        let ints = (0..sample).filter(|&i| Py_TYPE(*items.add(i)) == std::ptr::addr_of_mut!(PyLong_Type)).count();
+        ints * 2 > sample
+    }
+
     fn gen_store_subscr(&mut self, pos: usize, state: &mut State) -> Option<Step> {
         let d = Self::depth(state) as usize;
         let (value, container, index) = (state.stack[d - 3], state.stack[d - 2], state.stack[d - 1]);
-        let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true }) = container else { return None };
-        if !matches!(value, Slot::F(..) | Slot::I(..)) {
+        let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true, dtype }) = container else { return None };
+        let int_value = matches!(value, Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
+        // What numpy stores exactly as a C cast would: into float arrays any number (float32
+        // rounding, ints exact below 2^53); into int arrays only ints (numpy truncates
+        // floats and raises for ints out of range: those exit).
+        let accepted = match dtype {
+            Dtype::F64 => matches!(value, Slot::F(..)) || matches!(value, Slot::N(..)) || int_value,
+            Dtype::F32 => matches!(value, Slot::F(..) | Slot::N(..)) || int_value,
+            Dtype::I64 | Dtype::I32 => int_value,
+        };
+        if !accepted {
             return None;
         }
         let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "array_index");
         self.array_element_address(k, &indices, exit);
-        self.load_f(FReg::F0, &value)?;
-        self.asm.f_store_mem(Reg::S0, 0, FReg::F0);
+        match dtype {
+            Dtype::F64 => {
+                self.load_f(FReg::F0, &value)?;
+                self.asm.f_store_mem(Reg::S0, 0, FReg::F0);
+            }
+            Dtype::F32 => {
+                let exit = self.exit(pos, &pre, true, "array_store_value");
+                if let Slot::I(h, _) | Slot::N(NKind::I64 | NKind::I32, h, _) = value {
+                    // Through a double only where that conversion is exact: then one rounding.
+                    self.load_i(Reg::R1, h);
+                    self.asm.jump_if_abs_above(Reg::R1, 1 << 53, exit);
+                }
+                self.load_f(FReg::F0, &value)?;
+                // An overflow to infinity warns in numpy: the interpreter's job.
+                self.asm.f_round_f32(FReg::F0);
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                self.asm.f_store_f32(Reg::S0, 0, FReg::F0);
+            }
+            Dtype::I64 | Dtype::I32 => {
+                let (Slot::I(h, _) | Slot::N(_, h, _)) = value else { return None };
+                self.load_i(Reg::R0, h);
+                if dtype == Dtype::I64 {
+                    self.asm.store_field(Reg::S0, 0, Reg::R0);
+                } else {
+                    // numpy raises OverflowError for values outside int32.
+                    let exit = self.exit(pos, &pre, true, "array_store_value");
+                    self.asm.jump_if_not_i32(Reg::R0, exit);
+                    self.asm.store_field_i32(Reg::S0, 0, Reg::R0);
+                }
+            }
+        }
         self.uses_numpy = true;
         state.stack.truncate(d - 3);
         Some(Step::Next)

@@ -2,7 +2,7 @@
 //! and, at every exit, boxing every live value back into the frame in CPython's types.
 
 use super::numpy;
-use super::state::{BKind, FKind, Home, Origin};
+use super::state::{BKind, FKind, Home, NKind, Origin};
 use crate::cpython::{self, InterpreterFrame};
 use once_cell::sync::OnceCell;
 use pyo3_ffi::*;
@@ -43,6 +43,7 @@ impl Layout {
 pub enum Value {
     F(FKind, Home, Origin),
     I(Home, Origin),
+    N(NKind, Home, Origin),
     B(BKind, Home),
 }
 
@@ -63,8 +64,8 @@ pub enum SlotFill {
     NewRangeIter,
     /// `range(start, stop, step)` that only existed in registers: create it.
     NewRange,
-    /// A tuple of two ints (values in the position's first two range spills).
-    Tuple2(Origin, Origin),
+    /// A tuple of `n` ints (values in the position's first `n` range spills).
+    Tuple(u8, [Origin; 3]),
 }
 
 /// Everything an exit needs, owned by the loop's code.
@@ -88,6 +89,8 @@ pub struct EntryMap {
     /// (local, kind): locals entering unboxed.
     pub floats: Vec<(u32, FKind)>,
     pub ints: Vec<u32>,
+    /// (local, kind): numpy int64/int32/float32 scalars entering unboxed.
+    pub scalars: Vec<(u32, NKind)>,
     /// Stack positions holding the range iterators the loop runs.
     pub range_iters: Vec<u32>,
 }
@@ -106,6 +109,14 @@ pub unsafe extern "C" fn enter(frame: *mut InterpreterFrame, spills: *mut u64, m
     }
     for &k in &map.ints {
         *spills.add(map.layout.local(k) as usize) = PyLong_AsLongLong(*slot_ptr(frame, k)) as u64;
+    }
+    for &(k, kind) in &map.scalars {
+        let value = (*slot_ptr(frame, k) as usize + numpy::SCALAR_VALUE) as *const u8;
+        *spills.add(map.layout.local(k) as usize) = match kind {
+            NKind::I64 => *(value as *const i64) as u64,
+            NKind::I32 => *(value as *const i32) as i64 as u64,
+            NKind::F32 => (*(value as *const f32) as f64).to_bits(),
+        };
     }
     for &d in &map.range_iters {
         let obj = *slot_ptr(frame, map.layout.nl + d);
@@ -126,12 +137,13 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
     let py = pyo3::Python::assume_attached();
     let np = numpy::get(py);
     let layout = map.layout;
-    // Locals first: stack values may refer to a local's object.
-    for &(k, value) in &map.locals {
-        let obj = box_value(frame, spills, value, np);
-        let slot = slot_ptr(frame, k);
-        let old = std::mem::replace(&mut *slot, obj);
-        Py_XDECREF(old);
+    // Locals first: stack values may refer to a local's object. All are boxed before any
+    // old value is released, and the old values only after the stack is filled: a value may
+    // be an object a replaced local held (min(x, y) is x).
+    let boxed: Vec<(u32, *mut PyObject)> = map.locals.iter().map(|&(k, value)| (k, box_value(frame, spills, value, np))).collect();
+    let mut released = Vec::with_capacity(boxed.len());
+    for (k, obj) in boxed {
+        released.push(std::mem::replace(&mut *slot_ptr(frame, k), obj));
     }
     for (d, fill) in map.stack.iter().enumerate() {
         let d = d as u32;
@@ -153,15 +165,18 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
                 Py_XDECREF(args.1);
                 Py_XDECREF(args.2);
             }
-            SlotFill::Tuple2(a, b) => {
-                let first = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 0)), a), np);
-                let second = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, 1)), b), np);
-                let tuple = check(PyTuple_New(2));
-                PyTuple_SET_ITEM(tuple, 0, first);
-                PyTuple_SET_ITEM(tuple, 1, second);
+            SlotFill::Tuple(n, origins) => {
+                let tuple = check(PyTuple_New(n as isize));
+                for (i, origin) in origins.iter().take(n as usize).enumerate() {
+                    let item = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
+                    PyTuple_SET_ITEM(tuple, i as isize, item);
+                }
                 *slot = tuple;
             }
         }
+    }
+    for old in released {
+        Py_XDECREF(old);
     }
     map.resume
 }
@@ -184,24 +199,45 @@ unsafe fn read_home(spills: *mut u64, home: Home) -> u64 {
 
 unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
     let origin = match value {
-        Value::F(_, _, o) | Value::I(_, o) => Some(o),
+        Value::F(_, _, o) | Value::I(_, o) | Value::N(_, _, o) => Some(o),
         Value::B(..) => None,
     };
     match origin {
         Some(Origin::Const(obj)) => return Py_NewRef(obj as *mut PyObject),
         Some(Origin::Local(k)) => return Py_NewRef(*slot_ptr(frame, k)),
-        Some(Origin::Ptr(p)) => return Py_NewRef(*spills.add(p as usize) as *mut PyObject),
+        // A null pointer: the value has no object yet (min/max chose a computed value).
+        Some(Origin::Ptr(p)) if *spills.add(p as usize) != 0 => return Py_NewRef(*spills.add(p as usize) as *mut PyObject),
         _ => {}
     }
     match value {
         Value::F(FKind::Float, home, _) => check(PyFloat_FromDouble(f64::from_bits(read_home(spills, home)))),
         Value::F(FKind::NpF64, home, _) => {
             let np = np.expect("numpy values imply numpy");
-            let ty = np.float64 as *mut PyTypeObject;
-            let alloc = (*ty).tp_alloc.expect("numpy scalar types allocate");
-            let obj = check(alloc(ty, 0));
+            let obj = new_scalar(np.float64);
             *((obj as usize + numpy::SCALAR_VALUE) as *mut u64) = read_home(spills, home);
             obj
+        }
+        Value::N(kind, home, _) => {
+            let np = np.expect("numpy values imply numpy");
+            let bits = read_home(spills, home);
+            let value = |obj: *mut PyObject| (obj as usize + numpy::SCALAR_VALUE) as *mut u8;
+            match kind {
+                NKind::I64 => {
+                    let obj = new_scalar(np.int64);
+                    *(value(obj) as *mut i64) = bits as i64;
+                    obj
+                }
+                NKind::I32 => {
+                    let obj = new_scalar(np.int32);
+                    *(value(obj) as *mut i32) = bits as i64 as i32;
+                    obj
+                }
+                NKind::F32 => {
+                    let obj = new_scalar(np.float32);
+                    *(value(obj) as *mut f32) = f64::from_bits(bits) as f32;
+                    obj
+                }
+            }
         }
         Value::I(home, _) => check(PyLong_FromLongLong(read_home(spills, home) as i64)),
         Value::B(kind, home) => {
@@ -215,6 +251,28 @@ unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value
             Py_NewRef(obj)
         }
     }
+}
+
+/// A new numpy scalar of type `ty` (its value still to be written).
+unsafe fn new_scalar(ty: usize) -> *mut PyObject {
+    let ty = ty as *mut PyTypeObject;
+    let alloc = (*ty).tp_alloc.expect("numpy scalar types allocate");
+    check(alloc(ty, 0))
+}
+
+/// The value of an exact int that fits in 64 bits; i64::MIN for anything else (the caller
+/// exits then, also for i64::MIN itself). Never runs Python code.
+pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
+    if Py_TYPE(obj) != std::ptr::addr_of_mut!(PyLong_Type) {
+        return i64::MIN;
+    }
+    let mut overflow = 0;
+    let value = PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+    if overflow != 0 || (value == -1 && !PyErr_Occurred().is_null()) {
+        PyErr_Clear();
+        return i64::MIN;
+    }
+    value
 }
 
 /// Drop the object a frame stack slot holds (a finished loop's iterator).

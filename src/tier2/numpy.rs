@@ -19,12 +19,40 @@ pub const DESCR_TYPE_NUM: usize = 28;
 pub const NPY_DOUBLE: i32 = 12;
 pub const NPY_ARRAY_ALIGNED: i32 = 0x100;
 pub const NPY_ARRAY_WRITEABLE: i32 = 0x400;
-/// `PyDoubleScalarObject.obval`.
+/// `PyDoubleScalarObject.obval` (every numeric scalar keeps its value there).
 pub const SCALAR_VALUE: usize = 16;
+
+/// The element types tier 2 reads and writes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Dtype {
+    F64,
+    F32,
+    I64,
+    I32,
+}
+
+impl Dtype {
+    pub fn size(self) -> i64 {
+        match self {
+            Dtype::F64 | Dtype::I64 => 8,
+            Dtype::F32 | Dtype::I32 => 4,
+        }
+    }
+}
 
 pub struct Numpy {
     pub ndarray: usize,
     pub float64: usize,
+    /// numpy.int64, numpy.int32, numpy.float32: the scalar types of the other dtypes.
+    pub int64: usize,
+    pub int32: usize,
+    pub float32: usize,
+    /// Type numbers of the int64, int32 and float32 dtypes (int64 is C long or long long
+    /// depending on the platform: numpy says which).
+    pub type_nums: [(i32, Dtype); 4],
+    /// numpy 2's promotion rules (NEP 50: a Python int or float operand takes the numpy
+    /// scalar's type); tier 2 only does arithmetic on numpy integer scalars under them.
+    pub nep50: bool,
     pub bool_true: usize,
     pub bool_false: usize,
     geterr: Py<PyAny>,
@@ -69,7 +97,16 @@ fn check(py: Python<'_>) -> PyResult<Option<Numpy>> {
             && (*strides_ptr, *strides_ptr.add(1)) == strides
             && type_num == NPY_DOUBLE;
         let scalar = np.getattr("float64")?.call1((1.5,))?;
-        let scalar_ok = *((scalar.as_ptr() as usize + SCALAR_VALUE) as *const f64) == 1.5;
+        let (i64_scalar, i32_scalar, f32_scalar) = (
+            np.getattr("int64")?.call1((-5_000_000_000_000i64,))?,
+            np.getattr("int32")?.call1((-7,))?,
+            np.getattr("float32")?.call1((-2.5,))?,
+        );
+        let at = |obj: &Bound<'_, PyAny>| obj.as_ptr() as usize + SCALAR_VALUE;
+        let scalar_ok = *((scalar.as_ptr() as usize + SCALAR_VALUE) as *const f64) == 1.5
+            && *(at(&i64_scalar) as *const i64) == -5_000_000_000_000
+            && *(at(&i32_scalar) as *const i32) == -7
+            && *(at(&f32_scalar) as *const f32) == -2.5;
         if !ok || !scalar_ok {
             return Ok(None);
         }
@@ -78,9 +115,16 @@ fn check(py: Python<'_>) -> PyResult<Option<Numpy>> {
     for (k, v) in [("divide", "warn"), ("over", "warn"), ("under", "ignore"), ("invalid", "warn")] {
         default_errstate.set_item(k, v)?;
     }
+    let num = |name: &str| -> PyResult<i32> { np.getattr("dtype")?.call1((np.getattr(name)?,))?.getattr("num")?.extract() };
+    let major: u32 = np.getattr("__version__")?.extract::<String>()?.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
     Ok(Some(Numpy {
         ndarray: np.getattr("ndarray")?.as_ptr() as usize,
         float64: np.getattr("float64")?.as_ptr() as usize,
+        int64: np.getattr("int64")?.as_ptr() as usize,
+        int32: np.getattr("int32")?.as_ptr() as usize,
+        float32: np.getattr("float32")?.as_ptr() as usize,
+        type_nums: [(NPY_DOUBLE, Dtype::F64), (num("int64")?, Dtype::I64), (num("int32")?, Dtype::I32), (num("float32")?, Dtype::F32)],
+        nep50: major >= 2,
         bool_true: np.getattr("True_")?.as_ptr() as usize,
         bool_false: np.getattr("False_")?.as_ptr() as usize,
         geterr: np.getattr("geterr")?.unbind(),

@@ -16,10 +16,17 @@ pub enum EntryTy {
     NpF64,
     /// An exact Python int that fits in 64 bits.
     Int,
-    /// A float64 ndarray (native byte order, aligned) with `ndim` dimensions.
-    Array { ndim: u8, writeable: bool },
+    /// True or False.
+    Bool,
+    /// An exact numpy.int64, numpy.int32 or (finite) numpy.float32 scalar.
+    NpScalar(NKind),
+    /// An ndarray of float64, float32, int64 or int32 (native byte order, aligned) with
+    /// `ndim` dimensions.
+    Array { ndim: u8, writeable: bool, dtype: numpy::Dtype },
     /// An exact list.
     List,
+    /// An exact tuple.
+    Tuple,
     /// An exact range iterator.
     RangeIter,
     /// Anything else (kept boxed, never operated on by tier 2).
@@ -58,8 +65,14 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
         }
         return if overflow == 0 { EntryTy::Int } else { EntryTy::Other };
     }
+    if ty == std::ptr::addr_of_mut!(PyBool_Type) {
+        return EntryTy::Bool;
+    }
     if ty == std::ptr::addr_of_mut!(PyList_Type) {
         return EntryTy::List;
+    }
+    if ty == std::ptr::addr_of_mut!(PyTuple_Type) {
+        return EntryTy::Tuple;
     }
     if ty == std::ptr::addr_of_mut!(PyRangeIter_Type) && super::exits::range_iter_layout_ok() {
         return EntryTy::RangeIter;
@@ -69,6 +82,16 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
             let value = *((obj as usize + numpy::SCALAR_VALUE) as *const f64);
             return if value.is_finite() { EntryTy::NpF64 } else { EntryTy::Other };
         }
+        if ty as usize == np.int64 {
+            return EntryTy::NpScalar(NKind::I64);
+        }
+        if ty as usize == np.int32 {
+            return EntryTy::NpScalar(NKind::I32);
+        }
+        if ty as usize == np.float32 {
+            let value = *((obj as usize + numpy::SCALAR_VALUE) as *const f32);
+            return if value.is_finite() { EntryTy::NpScalar(NKind::F32) } else { EntryTy::Other };
+        }
         if ty as usize == np.ndarray {
             let base = obj as usize;
             let nd = *((base + numpy::ARRAY_ND as usize) as *const i32);
@@ -77,8 +100,11 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
             let type_num = *((descr + numpy::DESCR_TYPE_NUM) as *const i32);
             let byteorder = *((descr + numpy::DESCR_BYTEORDER) as *const u8);
             let native = matches!(byteorder, b'=' | b'|') || (cfg!(target_endian = "little") && byteorder == b'<');
-            if type_num == numpy::NPY_DOUBLE && native && flags & numpy::NPY_ARRAY_ALIGNED != 0 && (1..=3).contains(&nd) {
-                return EntryTy::Array { ndim: nd as u8, writeable: flags & numpy::NPY_ARRAY_WRITEABLE != 0 };
+            let dtype = np.type_nums.iter().find(|(num, _)| *num == type_num).map(|(_, d)| *d);
+            if let Some(dtype) = dtype {
+                if native && flags & numpy::NPY_ARRAY_ALIGNED != 0 && (1..=3).contains(&nd) {
+                    return EntryTy::Array { ndim: nd as u8, writeable: flags & numpy::NPY_ARRAY_WRITEABLE != 0, dtype };
+                }
             }
         }
     }
@@ -113,6 +139,25 @@ pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name:
 pub enum FKind {
     Float,
     NpF64,
+}
+
+/// numpy scalars other than float64, kept exact: numpy.int64 and numpy.int32 unboxed as an
+/// int64 (an int32 always in its range), numpy.float32 as the double it converts to exactly.
+/// They are their own kind of value so that nothing treats them as Python ints or floats:
+/// numpy's rules for them (wrapping, promotion) differ, and only what is proved the same is
+/// compiled.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum NKind {
+    I64,
+    I32,
+    F32,
+}
+
+impl NKind {
+    /// Held in an integer slot (else a double slot).
+    pub fn is_int(self) -> bool {
+        matches!(self, NKind::I64 | NKind::I32)
+    }
 }
 
 /// Which Python type an unboxed truth value boxes to.
@@ -152,6 +197,11 @@ pub enum Builtin {
     Range,
     Len,
     Abs,
+    Min,
+    Max,
+    /// The types `int` and `float` (called as conversions).
+    IntType,
+    FloatType,
     /// The `math` module itself.
     MathModule,
     /// A function of the `math` module computed by a C library function.
@@ -172,10 +222,26 @@ pub enum MathFn {
     Atan,
     Tanh,
     Fabs,
+    Asin,
+    Acos,
+    Asinh,
+    Acosh,
+    Atanh,
+    Sinh,
+    Cosh,
+    /// `log2` and `log10`: CPython's loghelper calls the C function for a positive finite
+    /// argument (ints converted to double first) and raises otherwise.
+    Log2,
+    Log10,
+    /// `floor`, `ceil` and `trunc` of an exact Python float: an int (CPython's
+    /// `PyLong_FromDouble(floor(x))`, `float.__trunc__`).
+    Floor,
+    Ceil,
+    Trunc,
 }
 
 impl MathFn {
-    pub const ALL: [(&'static str, MathFn); 9] = [
+    pub const ALL: [(&'static str, MathFn); 21] = [
         ("sqrt", MathFn::Sqrt),
         ("exp", MathFn::Exp),
         ("log", MathFn::Log),
@@ -185,6 +251,18 @@ impl MathFn {
         ("atan", MathFn::Atan),
         ("tanh", MathFn::Tanh),
         ("fabs", MathFn::Fabs),
+        ("asin", MathFn::Asin),
+        ("acos", MathFn::Acos),
+        ("asinh", MathFn::Asinh),
+        ("acosh", MathFn::Acosh),
+        ("atanh", MathFn::Atanh),
+        ("sinh", MathFn::Sinh),
+        ("cosh", MathFn::Cosh),
+        ("log2", MathFn::Log2),
+        ("log10", MathFn::Log10),
+        ("floor", MathFn::Floor),
+        ("ceil", MathFn::Ceil),
+        ("trunc", MathFn::Trunc),
     ];
 }
 
@@ -196,6 +274,9 @@ pub enum Local {
     Obj(EntryTy),
     F(FKind, Origin),
     I(Origin),
+    N(NKind, Origin),
+    /// A truth value (True/False or numpy's; no identity beyond the singletons).
+    B(BKind),
 }
 
 /// A value on the evaluation stack.
@@ -203,6 +284,7 @@ pub enum Local {
 pub enum Slot {
     F(FKind, Home, Origin),
     I(Home, Origin),
+    N(NKind, Home, Origin),
     B(BKind, Home),
     /// The object held by local `k`.
     LocalObj(u32, EntryTy),
@@ -216,8 +298,9 @@ pub enum Slot {
     RangeIter { real: bool },
     /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
     Range,
-    /// A pair of ints (an index tuple): values in the two range spills of this position.
-    Tuple2(Origin, Origin),
+    /// A tuple of `n` (2 or 3) ints, an index tuple: values in the range spills of this
+    /// position (origins past `n` unused).
+    Tuple(u8, [Origin; 3]),
     /// A constant object (address) tier 2 does not operate on.
     ConstObj(usize),
 }
