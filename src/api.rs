@@ -345,13 +345,13 @@ fn _interpreted<'py>(
     }
 }
 
-/// For tests of verify mode: the next `n` checked compiled results are replaced by different
-/// objects (standing in for a wrong compilation).
+/// For tests of verify mode: the next checked compiled result of `code` is replaced by a
+/// different object (standing in for a wrong compilation); None cancels.
 #[pyfunction]
-fn _verify_corrupt_next(n: u64) {
+fn _verify_corrupt_next(code: Option<&Bound<'_, PyAny>>) {
     #[cfg(autojit_supported)]
-    crate::verify::CORRUPT_NEXT.store(n, std::sync::atomic::Ordering::Relaxed);
-    let _ = n;
+    crate::verify::CORRUPT.store(code.map_or(0, |c| c.as_ptr() as usize), std::sync::atomic::Ordering::Relaxed);
+    let _ = code;
 }
 
 /// Differences between the version layer and the interpreter's headers (empty when right).

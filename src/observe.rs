@@ -12,18 +12,39 @@ use pyo3::types::{PyDict, PyString};
 use pyo3_ffi::PyObject;
 use std::io::Write;
 
-/// The open perf map, when the `perf_map` option is on.
-static PERF_MAP: Mutex<Option<std::fs::File>> = Mutex::new(None);
+/// The perf map: off, wanted (the option is on; lines wait until the file is opened, as code
+/// compiles from the moment the hook is installed), or open.
+enum PerfMap {
+    Off,
+    Pending(Vec<String>),
+    Open(std::fs::File),
+}
 
-/// Start appending compiled units to the perf map at `path`.
+static PERF_MAP: Mutex<PerfMap> = Mutex::new(PerfMap::Off);
+
+/// The `perf_map` option was set: keep the lines of units compiled from now on.
+pub fn want_perf_map(on: bool) {
+    let mut map = PERF_MAP.lock();
+    match (&*map, on) {
+        (PerfMap::Off, true) => *map = PerfMap::Pending(Vec::new()),
+        (_, false) => *map = PerfMap::Off,
+        _ => {}
+    }
+}
+
+/// Start appending compiled units to the perf map at `path` (with the lines kept so far).
 pub fn open_perf_map(path: &str) -> std::io::Result<()> {
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    *PERF_MAP.lock() = Some(file);
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut map = PERF_MAP.lock();
+    if let PerfMap::Pending(lines) = &*map {
+        file.write_all(lines.concat().as_bytes())?;
+    }
+    *map = PerfMap::Open(file);
     Ok(())
 }
 
 pub fn close_perf_map() {
-    *PERF_MAP.lock() = None;
+    *PERF_MAP.lock() = PerfMap::Off;
 }
 
 /// `qualname:file:line` of a code object.
@@ -35,11 +56,19 @@ pub fn code_label(py: Python<'_>, code: *mut PyObject) -> String {
 
 /// Append one compiled unit to the perf map (if it is on). `tag` says which tier.
 pub fn perf_map_add(py: Python<'_>, code: *mut PyObject, start: usize, size: usize, tag: &str) {
-    let mut guard = PERF_MAP.lock();
-    let Some(file) = guard.as_mut() else { return };
-    // One write per line: perf may read the file while we append.
+    let mut map = PERF_MAP.lock();
+    if let PerfMap::Off = &*map {
+        return;
+    }
     let line = format!("{start:x} {size:x} py::{} [{tag}]\n", code_label(py, code));
-    let _ = file.write_all(line.as_bytes());
+    match &mut *map {
+        // One write per line: perf may read the file while we append.
+        PerfMap::Open(file) => {
+            let _ = file.write_all(line.as_bytes());
+        }
+        PerfMap::Pending(lines) => lines.push(line),
+        PerfMap::Off => {}
+    }
 }
 
 /// The "autojit" logger if a DEBUG record would be handled by it, else None. Without the
@@ -109,9 +138,9 @@ pub fn loop_compiled(py: Python<'_>, code: *mut PyObject, unit: &crate::tier2::L
     perf_map_add(py, code, unit.block.start() as usize, unit.block.len(), &format!("tier2 loop line {line}"));
     log(py, "tier2_compiled", || {
         format!(
-            "tier 2 compiled the loop at line {line} of {} for {:?}: {} bytes in {:.3} ms",
+            "tier 2 compiled the loop at line {line} of {} for ({}): {} bytes in {:.3} ms",
             code_label(py, code),
-            unit.type_names,
+            unit.type_names.iter().filter(|t| !t.is_empty()).cloned().collect::<Vec<_>>().join(", "),
             unit.block.len(),
             unit.compile_ns as f64 / 1e6
         )

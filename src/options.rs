@@ -296,6 +296,7 @@ pub fn install(options: Options) {
     {
         crate::verify::VERIFY.store(options.verify, Relaxed);
         crate::verify::VERIFY_CALLS.store(options.verify_calls, Relaxed);
+        crate::observe::want_perf_map(options.perf_map);
     }
     *CURRENT.lock() = Some(options);
 }

@@ -15,14 +15,15 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyModule, PyTuple};
 use pyo3_ffi::{PyObject, PyThreadState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// The `verify` option.
 pub static VERIFY: AtomicBool = AtomicBool::new(false);
 /// The `verify_calls` option: calls checked per compiled function and per tier-2 variant.
 pub static VERIFY_CALLS: AtomicU64 = AtomicU64::new(3);
-/// For tests: the next this many checked compiled results are replaced by different objects.
-pub static CORRUPT_NEXT: AtomicU64 = AtomicU64::new(0);
+/// For tests: the next checked compiled result of this code object (its address) is replaced
+/// by a different object.
+pub static CORRUPT: AtomicUsize = AtomicUsize::new(0);
 
 /// What verify mode did with one code object (explain()).
 #[derive(Default)]
@@ -84,9 +85,44 @@ unsafe fn arguments<'py>(py: Python<'py>, frame: *mut InterpreterFrame, code: &B
     PyTuple::new(py, items)
 }
 
+/// What `check` ends with.
+enum Outcome<'py> {
+    /// Run the compiled code without a check.
+    Unchecked,
+    /// Raise this in the frame, at its start (a KeyboardInterrupt during the reference run).
+    Throw(PyErr),
+    /// The call returned this.
+    Return(Bound<'py, PyAny>),
+    /// The call raised this.
+    Raise(PyErr),
+}
+
 #[cold]
 unsafe fn check(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, code: *mut PyObject, compiled: &Compiled) -> *mut PyObject {
     let py = Python::assume_attached();
+    // Every temporary is released inside `checked`, before an exception is set here: a
+    // destructor must never run with an exception pending.
+    match checked(py, tstate, frame, code, compiled) {
+        Outcome::Unchecked => tier1::entry::run(tstate, frame, compiled),
+        Outcome::Throw(error) => {
+            error.restore(py);
+            cpython::eval_default(tstate, frame, 1)
+        }
+        Outcome::Return(value) => value.into_ptr(),
+        Outcome::Raise(error) => {
+            error.restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+unsafe fn checked<'py>(
+    py: Python<'py>,
+    tstate: *mut PyThreadState,
+    frame: *mut InterpreterFrame,
+    code: *mut PyObject,
+    compiled: &Compiled,
+) -> Outcome<'py> {
     // Our own references: the frame releases its function and code when it finishes.
     let func = Bound::from_borrowed_ptr(py, *cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_FUNCTION));
     let code_obj = Bound::from_borrowed_ptr(py, code);
@@ -109,13 +145,17 @@ unsafe fn check(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, code: 
             } else {
                 state.verify.skip_reason = Some(reason);
             }
-            return tier1::entry::run(tstate, frame, compiled);
+            return Outcome::Unchecked;
         }
+        // Ctrl-C during the reference run: the program gets it.
+        Err(error) if error.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => return Outcome::Throw(error),
+        // Verify mode itself failed (e.g. at interpreter shutdown): the call is not checked.
         Err(error) => {
-            // A KeyboardInterrupt (or a failure of verify itself): raised in the frame, at
-            // its start, through the interpreter's throw path.
-            error.restore(py);
-            return cpython::eval_default(tstate, frame, 1);
+            let state = &mut *codestate::get(code);
+            state.verify.skipped += 1;
+            crate::stats::STATS.verify_skipped.incr();
+            state.verify.skip_reason = Some(format!("verify mode failed: {error}"));
+            return Outcome::Unchecked;
         }
     };
 
@@ -125,8 +165,8 @@ unsafe fn check(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, code: 
     } else {
         (Some(Bound::from_owned_ptr(py, result)), None)
     };
-    if value.is_some() && CORRUPT_NEXT.load(Relaxed) > 0 {
-        CORRUPT_NEXT.fetch_sub(1, Relaxed);
+    if value.is_some() && CORRUPT.load(Relaxed) == code as usize {
+        CORRUPT.store(0, Relaxed);
         if let Ok(corrupted) = aside(|| verify_module(py)?.call_method1("_corrupted", (value.as_ref(),))) {
             value = Some(corrupted);
         }
@@ -146,22 +186,15 @@ unsafe fn check(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, code: 
             send_back(py, code, &difference);
             // The warning may be turned into an error by the filters: the call raises it.
             if let Err(raised) = aside(|| verify_module(py)?.call_method1("warn_mismatch", (&code_obj, &difference))) {
-                raised.restore(py);
-                return std::ptr::null_mut();
+                return Outcome::Raise(raised);
             }
         }
-        Err(raised) => {
-            raised.restore(py);
-            return std::ptr::null_mut();
-        }
+        Err(raised) => return Outcome::Raise(raised),
     }
     match (value, error) {
-        (Some(value), _) => value.into_ptr(),
-        (None, Some(error)) => {
-            error.restore(py);
-            std::ptr::null_mut()
-        }
-        (None, None) => std::ptr::null_mut(),
+        (Some(value), _) => Outcome::Return(value),
+        (None, Some(error)) => Outcome::Raise(error),
+        (None, None) => Outcome::Raise(pyo3::exceptions::PySystemError::new_err("error return without exception set")),
     }
 }
 

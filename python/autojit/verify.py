@@ -14,6 +14,7 @@ looks for the first difference: the result (floats by their bits, exact types), 
 import copy
 import dis
 import math
+import sys
 import warnings
 import weakref
 
@@ -115,7 +116,12 @@ def reference(func, args):
 
     Returns ("ref", record), or ("skip", why) when this call cannot be replayed, or
     ("never", why) when no call of this code can be. A KeyboardInterrupt propagates."""
+    if sys.is_finalizing():
+        return "skip", "the interpreter is shutting down"
     code = func.__code__
+    module = getattr(func, "__module__", None) or ""
+    if module == "autojit" or module.startswith("autojit."):
+        return "never", "autojit's own code (it reads the JIT's live state)"
     why = unreplayable(code)
     if why:
         return "never", why
