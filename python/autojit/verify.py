@@ -33,7 +33,7 @@ _UNREPLAYABLE_NAMES = frozenset(
     readline readlines send sendall sendto recv system popen spawn remove unlink rename mkdir
     rmdir makedirs kill seed random randint randrange uniform choice choices shuffle sample gauss
     getrandbits time time_ns perf_counter perf_counter_ns monotonic monotonic_ns process_time
-    urandom uuid1 uuid4 id""".split()
+    urandom uuid1 uuid4 id now today utcnow sleep""".split()
 )
 _GLOBAL_STORES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
 _CELL_STORES = frozenset({"STORE_DEREF", "DELETE_DEREF"})
@@ -59,7 +59,9 @@ def _scan(code, outer_free):
             return f"it writes the global {instr.argval!r} (line {instr.positions.lineno})"
         if instr.opname in _CELL_STORES and instr.argval in outer_free:
             return f"it writes the nonlocal {instr.argval!r} (line {instr.positions.lineno})"
-    used = _UNREPLAYABLE_NAMES.intersection(code.co_names)
+    # Global and attribute names, and callables from enclosing functions (a closure over a
+    # file's readline, say).
+    used = _UNREPLAYABLE_NAMES.intersection(code.co_names + code.co_freevars)
     if used:
         return f"it may do I/O or be nondeterministic (uses {', '.join(sorted(used))})"
     for const in code.co_consts:
@@ -72,14 +74,14 @@ def _scan(code, outer_free):
 
 def _copy(func, args):
     """Deep copies of the arguments, all in one copy (aliasing between them is kept).
-    Plain ``object()`` sentinels the function can compare by identity (from its defaults or
-    globals) keep their identity."""
+    Objects the function may compare by identity keep it: its default values (sentinels
+    such as ``value=_sentinel``) and plain ``object()`` sentinels among its globals."""
     memo = {}
-    pools = [func.__defaults__ or (), (func.__kwdefaults__ or {}).values(), func.__globals__.values()]
-    for pool in pools:
-        for value in pool:
-            if type(value) is object:
-                memo[id(value)] = value
+    for value in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values()):
+        memo[id(value)] = value
+    for value in func.__globals__.values():
+        if type(value) is object:
+            memo[id(value)] = value
     return copy.deepcopy(args, memo)
 
 
@@ -130,6 +132,15 @@ def reference(func, args):
     except Exception as error:
         return "skip", f"arguments not deep-copyable ({type(error).__name__}: {error})"
     observed_copies = _observable(code, copies)
+    observed_args = _observable(code, args)
+    from .testing import _Comparer, _Difference
+
+    try:
+        _Comparer().same(observed_args, observed_copies, "")
+    except _Difference as difference:
+        return "skip", f"arguments do not deep-copy faithfully ({difference.where.strip()}: {difference.detail})"
+    except Exception as error:
+        return "skip", f"arguments cannot be compared ({type(error).__name__}: {error})"
     positional, keywords = _call_form(code, copies)
     value = exception = None
     # The reference run's warnings are the compiled run's too: shown once, by that run.
@@ -140,7 +151,7 @@ def reference(func, args):
             raise
         except BaseException as error:
             exception = error
-    return "ref", (code, value, exception, observed_copies, _observable(code, args))
+    return "ref", (code, value, exception, observed_copies, observed_args)
 
 
 def compare(record, value, exception):
