@@ -25,15 +25,15 @@ pub unsafe extern "C" fn eval_frame(
     frame: *mut InterpreterFrame,
     throwflag: c_int,
 ) -> *mut PyObject {
-    STATS.frames_seen.incr();
+    // autojit's own Python code (verify mode's reference run, the compile-event log): the
+    // interpreter's, uncounted.
     if stack_guard::exhausted() {
         return refuse_too_deep(tstate, frame);
     }
-    // autojit's own Python code (verify mode's reference run, the compile-event log): the
-    // interpreter's, uncounted.
     if stepping_aside() {
         return cpython::eval_default(tstate, frame, throwflag);
     }
+    STATS.frames_seen.incr();
     // A thrown-into frame or a generator resumption goes straight to the interpreter.
     if throwflag != 0 || cpython::frame_owner(frame) != cpython::FRAME_OWNED_BY_THREAD {
         return cpython::eval_default(tstate, frame, throwflag);

@@ -125,7 +125,10 @@ def enable(**options):
             _warned_unsupported = True
             warnings.warn(f"autojit: {_unsupported_reason()}", RuntimeWarning, stacklevel=2)
         return
-    _set_perf_map(in_force["perf_map"])
+    # (No Python call once the hook is installed unless asked for: enable() runs no code of
+    # its own under the JIT.)
+    if in_force["perf_map"] or _perf_map_path is not None:
+        _set_perf_map(in_force["perf_map"])
     if in_force["stats_at_exit"]:
         _register_report()
 
