@@ -438,3 +438,57 @@ def test_compile_events_are_silent_and_cheap_by_default():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "0"]  # no record is even built
     assert out.stderr == ""
+
+
+LOG = []
+
+
+def log_append(x):
+    LOG.append(x)
+    return len(LOG)
+
+
+class Counted:
+    total = 0
+
+    def bump(self):
+        type(self).total += 1
+        return self
+
+
+def set_on_class(cls, value):
+    cls.marker = value
+    return value
+
+
+def test_verify_never_runs_shared_state_twice(verify):
+    seen = []
+
+    def outer(n):
+        def note(v):
+            seen.append(v)
+            return v
+
+        return [note(i) for i in range(n)]
+
+    def calls_helper(x):
+        return log_append(x)
+
+    class K:
+        pass
+
+    LOG.clear()
+    for i in range(3):
+        outer(2)
+        calls_helper(i)
+        Counted().bump()
+        set_on_class(K, i)
+        sum(iter([1, 2, 3]))
+    # Every effect on state the copies cannot hold happened once per call.
+    assert seen == [0, 1] * 3
+    assert LOG == [0, 1, 2]
+    assert Counted.total == 3
+    assert K.marker == 2
+    for fn in (calls_helper, Counted.bump, set_on_class):
+        facts = autojit.explain(fn, format="dict")
+        assert facts["verify"]["checked"] == 0 and not facts["sent_back"], (fn, facts["verify"])

@@ -12,10 +12,12 @@ looks for the first difference: the result (floats by their bits, exact types), 
 """
 
 import copy
+import copyreg
 import dis
 import math
 import sys
 import warnings
+import types
 import weakref
 
 from . import _core
@@ -33,7 +35,8 @@ _UNREPLAYABLE_NAMES = frozenset(
     readline readlines send sendall sendto recv system popen spawn remove unlink rename mkdir
     rmdir makedirs kill seed random randint randrange uniform choice choices shuffle sample gauss
     getrandbits time time_ns perf_counter perf_counter_ns monotonic monotonic_ns process_time
-    urandom uuid1 uuid4 id now today utcnow sleep""".split()
+    urandom uuid1 uuid4 id now today utcnow sleep _getframe currentframe stack extract_stack
+    print_stack f_back tb_frame settrace setprofile monitoring setattr delattr""".split()
 )
 _GLOBAL_STORES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
 _CELL_STORES = frozenset({"STORE_DEREF", "DELETE_DEREF"})
@@ -42,47 +45,114 @@ _CO_VARARGS, _CO_VARKEYWORDS = 0x4, 0x8
 _reasons = weakref.WeakKeyDictionary()  # code -> why it cannot be replayed ("" if it can)
 
 
-def unreplayable(code):
-    """Why running ``code`` a second time would not be a replay, or None. Only the cheap
-    cases are detected: global and nonlocal stores, and calls of well-known I/O, clock and
-    random functions (by name, also in nested functions and comprehensions)."""
+def unreplayable(func):
+    """Why running ``func`` a second time would not be a replay, or None. Only the cheap
+    cases are detected: closures (their cells are shared state), global and nonlocal stores,
+    mutable globals it reads, well-known I/O, clock, random and frame-inspection names, also
+    in nested code and in the Python functions of its module it calls by name."""
+    code = func.__code__
     reason = _reasons.get(code)
     if reason is None:
-        reason = _scan(code, code.co_freevars) or ""
+        if code.co_freevars:
+            reason = f"it uses variables of an enclosing scope ({', '.join(code.co_freevars)}): shared state"
+        else:
+            reason = _scan(code, func.__globals__, set(), 0) or ""
         _reasons[code] = reason
     return reason or None
 
 
-def _scan(code, outer_free):
+def _mutable(value):
+    """A global whose state a second run could see changed (or change twice)."""
+    if isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
+        return False
+    if isinstance(value, (int, float, complex, str, bytes, bool, tuple, frozenset, range, type(None))):
+        return False
+    kind = type(value)
+    if any(hasattr(kind, name) for name in ("__setitem__", "append", "add", "write", "send")):
+        return True
+    return hasattr(value, "__dict__") and not callable(value)
+
+
+def _scan(code, globals_, seen, depth):
+    seen.add(code)
     for instr in dis.get_instructions(code):
+        line = instr.positions.lineno if instr.positions else None
         if instr.opname in _GLOBAL_STORES:
-            return f"it writes the global {instr.argval!r} (line {instr.positions.lineno})"
-        if instr.opname in _CELL_STORES and instr.argval in outer_free:
-            return f"it writes the nonlocal {instr.argval!r} (line {instr.positions.lineno})"
-    # Global and attribute names, and callables from enclosing functions (a closure over a
-    # file's readline, say).
-    used = _UNREPLAYABLE_NAMES.intersection(code.co_names + code.co_freevars)
+            return f"it writes the global {instr.argval!r} (line {line})"
+        if instr.opname in _CELL_STORES and instr.argval in code.co_freevars:
+            return f"it writes the nonlocal {instr.argval!r} (line {line})"
+        if instr.opname == "LOAD_GLOBAL":
+            name = instr.argval
+            value = globals_.get(name, None) if isinstance(globals_, dict) else None
+            if value is not None and _mutable(value):
+                return f"it uses the mutable global {name!r} (line {line}): shared state"
+            # Helpers of the same module it calls: their effects are its effects.
+            fn_code = getattr(value, "__code__", None)
+            if isinstance(value, types.FunctionType) and fn_code not in seen and depth < 3:
+                if fn_code.co_freevars:
+                    return f"it calls {name}(), a closure (line {line}): shared state"
+                reason = _scan(fn_code, value.__globals__, seen, depth + 1)
+                if reason:
+                    return f"it calls {name}() (line {line}), and {reason}"
+    stores_attr = any(i.opname in ("STORE_ATTR", "DELETE_ATTR") for i in dis.get_instructions(code))
+    if stores_attr and {"type", "__class__"}.intersection(code.co_names):
+        return "it may write class attributes (type(...).x = ...): shared state"
+    used = _UNREPLAYABLE_NAMES.intersection(code.co_names)
     if used:
-        return f"it may do I/O or be nondeterministic (uses {', '.join(sorted(used))})"
+        return f"it may do I/O, be nondeterministic or inspect frames (uses {', '.join(sorted(used))})"
     for const in code.co_consts:
-        if hasattr(const, "co_code"):
-            reason = _scan(const, outer_free + tuple(const.co_freevars))
+        if isinstance(const, types.CodeType) and const not in seen:
+            reason = _scan(const, globals_, seen, depth)
             if reason:
                 return reason
     return None
 
 
+_MUTABLE_DEFAULTS = (list, dict, set, bytearray)
+
+
 def _copy(func, args):
     """Deep copies of the arguments, all in one copy (aliasing between them is kept).
     Objects the function may compare by identity keep it: its default values (sentinels
-    such as ``value=_sentinel``) and plain ``object()`` sentinels among its globals."""
+    such as ``value=_sentinel``; not mutable containers, which are copied) and plain
+    ``object()`` sentinels among its globals."""
     memo = {}
     for value in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values()):
-        memo[id(value)] = value
+        if not isinstance(value, _MUTABLE_DEFAULTS):
+            memo[id(value)] = value
     for value in func.__globals__.values():
         if type(value) is object:
             memo[id(value)] = value
-    return copy.deepcopy(args, memo)
+    # Copying must not change the program's classes: copyreg caches __slotnames__ on them.
+    original = copyreg._slotnames
+    copyreg._slotnames = _slotnames_uncached
+    try:
+        return copy.deepcopy(args, memo)
+    finally:
+        copyreg._slotnames = original
+
+
+def _slotnames_uncached(cls):
+    cached = "__slotnames__" in cls.__dict__
+    names = _ORIGINAL_SLOTNAMES(cls)
+    if not cached and "__slotnames__" in cls.__dict__:
+        try:
+            delattr(cls, "__slotnames__")
+        except (AttributeError, TypeError):
+            pass
+    return names
+
+
+_ORIGINAL_SLOTNAMES = copyreg._slotnames
+
+
+def _shared(args, copies, kept):
+    """The first argument the copy shares with the original although it has state a run
+    could change (deepcopy keeps classes, functions and modules as they are)."""
+    for index, (a, b) in enumerate(zip(args, copies)):
+        if a is b and id(a) not in kept and (_mutable(a) or isinstance(a, (type, types.ModuleType, types.FunctionType))):
+            return index
+    return None
 
 
 def _call_form(code, args):
@@ -124,13 +194,21 @@ def reference(func, args):
     module = getattr(func, "__module__", None) or ""
     if module == "autojit" or module.startswith("autojit."):
         return "never", "autojit's own code (it reads the JIT's live state)"
-    why = unreplayable(code)
+    why = unreplayable(func)
     if why:
         return "never", why
     try:
         copies = _copy(func, args)
     except Exception as error:
         return "skip", f"arguments not deep-copyable ({type(error).__name__}: {error})"
+    for index, a in enumerate(args):
+        if hasattr(type(a), "__next__"):
+            return "skip", f"argument {code.co_varnames[index]!r} is an iterator (its source may be shared)"
+    kept = {id(v) for v in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values())}
+    shared = _shared(args, copies, kept)
+    if shared is not None:
+        name = code.co_varnames[shared]
+        return "skip", f"argument {name!r} cannot be copied (a {type(args[shared]).__name__}): its state is shared"
     observed_copies = _observable(code, copies)
     observed_args = _observable(code, args)
     from .testing import _Comparer, _Difference
