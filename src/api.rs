@@ -212,23 +212,39 @@ fn code_info<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Option<
         dict.set_item("compile_error", state.compile_error.clone())?;
         let loops = state.tier2.as_ref().map(|t| t.loops.len()).unwrap_or(0);
         dict.set_item("tier2_loops", loops)?;
+        let mut variants = Vec::new();
+        let mut failures = Vec::new();
         if let Some(t2) = state.tier2.as_ref() {
-            let variants: Vec<(usize, String, u32)> = t2
-                .loops
-                .iter()
-                .map(|l| (l.header, format!("{:?}", l.key), l.guard_exits.load(std::sync::atomic::Ordering::Relaxed)))
-                .collect();
-            dict.set_item("tier2_variants", variants)?;
-            let failures: Vec<(usize, String)> = t2.failures.iter().map(|(h, _, why)| (*h, why.clone())).collect();
-            dict.set_item("tier2_failures", failures)?;
+            for unit in &t2.loops {
+                variants.push(variant_info(py, unit)?);
+            }
+            for (header, key, why) in &t2.failures {
+                let types: Vec<String> = key.iter().map(|t| t.describe()).collect();
+                failures.push((*header, why.clone(), types));
+            }
+            dict.set_item("tier2_variant_limit_hits", t2.variant_limit_hits)?;
         }
-        match state.compiled.as_deref() {
+        dict.set_item("tier2_variants", variants)?;
+        dict.set_item("tier2_failures", failures)?;
+        dict.set_item("sent_back", state.sent_back.clone())?;
+        let verify = PyDict::new(py);
+        verify.set_item("checked", state.verify.checked)?;
+        verify.set_item("skipped", state.verify.skipped)?;
+        verify.set_item("skip_reason", state.verify.skip_reason.clone())?;
+        verify.set_item("never", state.verify.never.clone())?;
+        dict.set_item("verify", verify)?;
+        // Sent back: the retired code still describes what was compiled.
+        match state.compiled.as_deref().or(state.retired.last().map(|c| &**c)) {
             Some(compiled) => {
-                dict.set_item("compiled", true)?;
-                dict.set_item("tier", if loops > 0 { 2 } else { 1 })?;
+                dict.set_item("compiled", state.compiled.is_some())?;
+                dict.set_item("tier", if state.compiled.is_none() { 0 } else if loops > 0 { 2 } else { 1 })?;
+                dict.set_item("compiled_at_call", state.compiled_at_call)?;
                 dict.set_item("code_bytes", compiled.block.len())?;
                 dict.set_item("compile_ns", compiled.compile_ns)?;
                 dict.set_item("fallbacks", compiled.fallbacks.clone())?;
+                let sites: Vec<(&str, usize)> =
+                    compiled.fallbacks.iter().copied().zip(compiled.fallback_starts.iter().copied()).collect();
+                dict.set_item("fallback_sites", sites)?;
             }
             None => {
                 dict.set_item("compiled", false)?;
@@ -242,6 +258,100 @@ fn code_info<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Option<
         let _ = py;
         Ok(None)
     }
+}
+
+/// One tier-2 loop variant, as a dict (explain()).
+#[cfg(autojit_supported)]
+fn variant_info<'py>(py: Python<'py>, unit: &crate::tier2::LoopCode) -> PyResult<Bound<'py, PyDict>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let info = PyDict::new(py);
+    info.set_item("header", unit.header)?;
+    info.set_item("types", unit.key.iter().map(|t| t.describe()).collect::<Vec<_>>())?;
+    info.set_item("type_names", unit.type_names.clone())?;
+    info.set_item("code_bytes", unit.block.len())?;
+    info.set_item("compile_ns", unit.compile_ns)?;
+    info.set_item("compiled_at_backedges", unit.compiled_at_backedges)?;
+    info.set_item("entries", unit.entries.load(Relaxed))?;
+    info.set_item("guard_exits", unit.guard_exits.load(Relaxed))?;
+    info.set_item("abandoned", unit.disabled())?;
+    // Exits taken, by reason and instruction: (reason, opname, code unit, counted, times).
+    let exits: Vec<(&str, &str, usize, bool, u64)> = unit
+        .exit_maps
+        .iter()
+        .filter(|m| m.taken.load(Relaxed) > 0)
+        .map(|m| (m.reason, m.site.1, m.site.0, m.counted, m.taken.load(Relaxed)))
+        .collect();
+    info.set_item("exits", exits)?;
+    Ok(info)
+}
+
+/// For tests and tools: the machine-code ranges of a code object's compiled units, as
+/// (start, size, unit) with unit "tier1" or ("tier2", loop header in code units).
+#[pyfunction]
+fn _code_ranges<'py>(py: Python<'py>, code: &Bound<'py, PyAny>) -> PyResult<Vec<(usize, usize, Bound<'py, PyAny>)>> {
+    let mut ranges = Vec::new();
+    #[cfg(autojit_supported)]
+    unsafe {
+        if pyo3::ffi::PyCode_Check(code.as_ptr()) == 0 {
+            return Err(PyTypeError::new_err("_code_ranges() expects a code object"));
+        }
+        let state = crate::codestate::get(code.as_ptr());
+        if !state.is_null() {
+            let state = &*state;
+            if let Some(compiled) = state.compiled.as_deref() {
+                ranges.push((compiled.block.start() as usize, compiled.block.len(), "tier1".into_pyobject(py)?.into_any()));
+            }
+            for unit in state.tier2.iter().flat_map(|t| t.loops.iter()) {
+                let tag = ("tier2", unit.header).into_pyobject(py)?.into_any();
+                ranges.push((unit.block.start() as usize, unit.block.len(), tag));
+            }
+        }
+    }
+    #[cfg(not(autojit_supported))]
+    let _ = (py, code);
+    Ok(ranges)
+}
+
+/// Start (path) or stop (None) appending compiled units to a perf map.
+#[pyfunction]
+#[pyo3(signature = (path=None))]
+fn _perf_map(path: Option<String>) -> PyResult<()> {
+    #[cfg(autojit_supported)]
+    match path {
+        Some(path) => crate::observe::open_perf_map(&path)
+            .map_err(|e| PyRuntimeError::new_err(format!("autojit: cannot open the perf map {path}: {e}")))?,
+        None => crate::observe::close_perf_map(),
+    }
+    #[cfg(not(autojit_supported))]
+    let _ = path;
+    Ok(())
+}
+
+/// Verify mode's reference run: `func(*args, **kwargs)` entirely in the interpreter.
+#[pyfunction]
+#[pyo3(signature = (func, args, kwargs=None))]
+fn _interpreted<'py>(
+    func: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    #[cfg(autojit_supported)]
+    {
+        crate::verify::interpreted(func, args, kwargs)
+    }
+    #[cfg(not(autojit_supported))]
+    {
+        func.call(args, kwargs)
+    }
+}
+
+/// For tests of verify mode: the next checked compiled result of `code` is replaced by a
+/// different object (standing in for a wrong compilation); None cancels.
+#[pyfunction]
+fn _verify_corrupt_next(code: Option<&Bound<'_, PyAny>>) {
+    #[cfg(autojit_supported)]
+    crate::verify::CORRUPT.store(code.map_or(0, |c| c.as_ptr() as usize), std::sync::atomic::Ordering::Relaxed);
+    let _ = code;
 }
 
 /// Differences between the version layer and the interpreter's headers (empty when right).
@@ -319,6 +429,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current_options, m)?)?;
     m.add_function(wrap_pyfunction!(options_table, m)?)?;
     m.add_function(wrap_pyfunction!(code_info, m)?)?;
+    m.add_function(wrap_pyfunction!(_code_ranges, m)?)?;
+    m.add_function(wrap_pyfunction!(_perf_map, m)?)?;
+    m.add_function(wrap_pyfunction!(_interpreted, m)?)?;
+    m.add_function(wrap_pyfunction!(_verify_corrupt_next, m)?)?;
     m.add_function(wrap_pyfunction!(layout_mismatches, m)?)?;
     m.add_function(wrap_pyfunction!(interpreter_layout, m)?)?;
     m.add_function(wrap_pyfunction!(mirrored_layout, m)?)?;

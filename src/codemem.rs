@@ -8,10 +8,20 @@
 
 use crate::stats::STATS;
 use memmap2::{Mmap, MmapMut};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// Bytes of executable memory allowed in total (0: no limit).
 pub static CODE_LIMIT: AtomicU64 = AtomicU64::new(64 << 20);
+
+/// The cap is reached (set by a refusal, cleared when code is freed) and whether that was
+/// reported yet: the compile-event log reports reaching the cap once per time it fills.
+static CAP_REACHED: AtomicBool = AtomicBool::new(false);
+static CAP_EVENT: AtomicBool = AtomicBool::new(false);
+
+/// Whether the cap was reached since the last call (for the compile-event log).
+pub fn take_cap_event() -> bool {
+    CAP_EVENT.swap(false, Relaxed)
+}
 
 /// A block of read+execute memory holding one compiled unit.
 pub struct CodeBlock {
@@ -27,6 +37,9 @@ impl CodeBlock {
         let mapped = round_to_page(code.len().max(1));
         if limit != 0 && STATS.code_bytes_mapped.get() + mapped as u64 > limit {
             STATS.code_limit_refusals.incr();
+            if !CAP_REACHED.swap(true, Relaxed) {
+                CAP_EVENT.store(true, Relaxed);
+            }
             return None;
         }
         let mut writable = MmapMut::map_anon(mapped).ok()?;
@@ -63,6 +76,7 @@ impl Drop for CodeBlock {
     fn drop(&mut self) {
         STATS.code_bytes.sub(self.len as u64);
         STATS.code_bytes_mapped.sub(round_to_page(self.len.max(1)) as u64);
+        CAP_REACHED.store(false, Relaxed);
     }
 }
 

@@ -56,6 +56,15 @@ pub struct CodeState {
     pub compile_error: Option<String>,
     /// Tier-2 loop variants.
     pub tier2: Option<crate::tier2::Tier2State>,
+    /// Calls counted when tier 1 compiled the code.
+    pub compiled_at_call: u64,
+    /// Verify mode: calls checked against the interpreter, calls that could not be checked
+    /// (with the last reason), and a reason that rules out checking this code at all.
+    pub verify: crate::verify::VerifyState,
+    /// Sent back to the interpreter for good (why): never compiled or run compiled again.
+    pub sent_back: Option<String>,
+    /// Compiled code taken out of service; kept alive while frames may still run it.
+    pub retired: Vec<Box<crate::tier1::Compiled>>,
 }
 
 static EXTRA_INDEX: AtomicIsize = AtomicIsize::new(-1);
@@ -123,6 +132,10 @@ unsafe fn create(code: *mut PyObject) -> *mut CodeState {
         compiled: None,
         compile_error: None,
         tier2: None,
+        compiled_at_call: 0,
+        verify: Default::default(),
+        sent_back: None,
+        retired: Vec::new(),
     }));
     if _PyCode_SetExtra(code, index(), state as *mut c_void) != 0 {
         pyo3_ffi::PyErr_Clear();

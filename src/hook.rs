@@ -14,7 +14,7 @@ use crate::cpython::ffi::{
 use crate::cpython::{self, InterpreterFrame};
 use crate::options::THRESHOLD;
 use crate::stats::STATS;
-use crate::{exclusion, stack_guard, tier1};
+use crate::{exclusion, stack_guard, tier1, verify};
 use pyo3_ffi::{PyObject, PyThreadState};
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -25,10 +25,15 @@ pub unsafe extern "C" fn eval_frame(
     frame: *mut InterpreterFrame,
     throwflag: c_int,
 ) -> *mut PyObject {
-    STATS.frames_seen.incr();
+    // autojit's own Python code (verify mode's reference run, the compile-event log): the
+    // interpreter's, uncounted.
     if stack_guard::exhausted() {
         return refuse_too_deep(tstate, frame);
     }
+    if stepping_aside() {
+        return cpython::eval_default(tstate, frame, throwflag);
+    }
+    STATS.frames_seen.incr();
     // A thrown-into frame or a generator resumption goes straight to the interpreter.
     if throwflag != 0 || cpython::frame_owner(frame) != cpython::FRAME_OWNED_BY_THREAD {
         return cpython::eval_default(tstate, frame, throwflag);
@@ -66,15 +71,63 @@ pub unsafe extern "C" fn eval_frame(
     STATS.calls.incr();
     if let Some(compiled) = state.compiled.as_deref() {
         if COMPILE.load(Relaxed) {
-            return tier1::entry::run(tstate, frame, compiled);
+            return run_compiled(tstate, frame, code, compiled);
         }
     }
     if !state.hot && (calls_before >= THRESHOLD.load(Relaxed) || state.has_loop) {
         if let Some(compiled) = become_hot(state, code) {
-            return tier1::entry::run(tstate, frame, compiled);
+            return run_compiled(tstate, frame, code, compiled);
         }
     }
     cpython::eval_default(tstate, frame, throwflag)
+}
+
+/// Threads running `aside`, in any thread (the hook's cheap test before the thread-local).
+static ASIDE_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static ASIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[inline(always)]
+fn stepping_aside() -> bool {
+    ASIDE_THREADS.load(Relaxed) != 0 && ASIDE.with(std::cell::Cell::get)
+}
+
+/// May compiled code enter a compiled callee directly, as the hook itself would run it? Not
+/// in verify mode (the hook checks calls) nor while some thread steps aside.
+#[inline(always)]
+pub fn direct_calls_allowed() -> bool {
+    !verify::VERIFY.load(Relaxed) && ASIDE_THREADS.load(Relaxed) == 0
+}
+
+/// Run `f` with the hook stepping aside for every frame this thread evaluates meanwhile:
+/// all of it runs in the interpreter, compiling and counting nothing.
+pub fn aside<R>(f: impl FnOnce() -> R) -> R {
+    let was = ASIDE.with(|c| c.replace(true));
+    if !was {
+        ASIDE_THREADS.fetch_add(1, Relaxed);
+    }
+    let result = f();
+    if !was {
+        ASIDE_THREADS.fetch_sub(1, Relaxed);
+    }
+    ASIDE.with(|c| c.set(was));
+    result
+}
+
+/// Run compiled code for the frame (checked against the interpreter in verify mode).
+#[inline(always)]
+unsafe fn run_compiled(
+    tstate: *mut PyThreadState,
+    frame: *mut InterpreterFrame,
+    code: *mut PyObject,
+    compiled: &crate::tier1::Compiled,
+) -> *mut PyObject {
+    if verify::VERIFY.load(Relaxed) {
+        return verify::run(tstate, frame, code, compiled);
+    }
+    tier1::entry::run(tstate, frame, compiled)
 }
 
 /// The code reached its threshold: compile it (once; a failure is recorded, not retried).
@@ -86,13 +139,18 @@ unsafe fn become_hot(state: &mut CodeState, code: *mut PyObject) -> Option<&crat
     state.hot = true;
     STATS.hot_functions.incr();
     let counter = std::ptr::addr_of_mut!(state.backedges) as usize;
+    let py = pyo3::Python::assume_attached();
     match tier1::compile(code, Some(counter)) {
         Ok(compiled) => {
-            state.compiled = Some(Box::new(compiled));
-            state.compiled.as_deref()
+            state.compiled_at_call = state.calls;
+            let compiled: *const tier1::Compiled = &**state.compiled.insert(Box::new(compiled));
+            // The log may run Python code; the boxed code stays put while it does.
+            crate::observe::function_compiled(py, code, &*compiled, state.compiled_at_call);
+            Some(&*compiled)
         }
         Err(why) => {
             STATS.compile_failures.incr();
+            crate::observe::function_refused(py, code, &why);
             state.compile_error = Some(why);
             None
         }

@@ -19,6 +19,8 @@ pub mod codestate;
 #[cfg(autojit_supported)]
 pub mod hook;
 #[cfg(autojit_supported)]
+pub mod observe;
+#[cfg(autojit_supported)]
 pub mod runtime;
 #[cfg(autojit_supported)]
 pub mod tier1;
@@ -26,6 +28,8 @@ pub mod tier1;
 pub mod tier2;
 #[cfg(autojit_supported)]
 pub mod stack_guard;
+#[cfg(autojit_supported)]
+pub mod verify;
 
 mod api;
 

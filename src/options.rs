@@ -67,6 +67,27 @@ pub const OPTIONS: &[OptionSpec] = &[
         help: "print a report of what was counted and compiled when the program exits",
         env_aliases: &["AUTOJIT_STATS"],
     },
+    OptionSpec {
+        name: "perf_map",
+        kind: Kind::Flag,
+        default: "0",
+        help: "append every compiled unit to perf-<pid>.map in the temp directory, so `perf report` names JIT code",
+        env_aliases: &[],
+    },
+    OptionSpec {
+        name: "verify",
+        kind: Kind::Flag,
+        default: "0",
+        help: "check the first verify_calls calls of each compiled function against an interpreter run on deep copies of the arguments; a difference warns (autojit.VerifyWarning) and sends the function back to the interpreter for good",
+        env_aliases: &[],
+    },
+    OptionSpec {
+        name: "verify_calls",
+        kind: Kind::Count,
+        default: "3",
+        help: "calls checked per compiled function in verify mode (and again per tier-2 loop variant compiled)",
+        env_aliases: &[],
+    },
 ];
 
 /// The effective options.
@@ -77,6 +98,9 @@ pub struct Options {
     pub exclude: Vec<String>,
     pub code_limit: u64,
     pub stats_at_exit: bool,
+    pub perf_map: bool,
+    pub verify: bool,
+    pub verify_calls: u64,
 }
 
 impl Default for Options {
@@ -87,6 +111,9 @@ impl Default for Options {
             exclude: Vec::new(),
             code_limit: 0,
             stats_at_exit: false,
+            perf_map: false,
+            verify: false,
+            verify_calls: 0,
         };
         for spec in OPTIONS {
             let value = parse_text(spec.kind, spec.default).expect("defaults parse");
@@ -112,6 +139,9 @@ impl Options {
             ("exclude", Value::Modules(m)) => self.exclude = m,
             ("code_limit", Value::Count(n)) => self.code_limit = n,
             ("stats_at_exit", Value::Flag(b)) => self.stats_at_exit = b,
+            ("perf_map", Value::Flag(b)) => self.perf_map = b,
+            ("verify", Value::Flag(b)) => self.verify = b,
+            ("verify_calls", Value::Count(n)) => self.verify_calls = n,
             (name, value) => unreachable!("option {name} given {value:?}"),
         }
     }
@@ -124,6 +154,9 @@ impl Options {
         dict.set_item("exclude", self.exclude.clone())?;
         dict.set_item("code_limit", self.code_limit)?;
         dict.set_item("stats_at_exit", self.stats_at_exit)?;
+        dict.set_item("perf_map", self.perf_map)?;
+        dict.set_item("verify", self.verify)?;
+        dict.set_item("verify_calls", self.verify_calls)?;
         Ok(dict)
     }
 }
@@ -259,6 +292,12 @@ pub fn install(options: Options) {
     LOOP_THRESHOLD.store(options.loop_threshold, Relaxed);
     crate::codemem::CODE_LIMIT.store(options.code_limit, Relaxed);
     crate::exclusion::set(options.exclude.clone());
+    #[cfg(autojit_supported)]
+    {
+        crate::verify::VERIFY.store(options.verify, Relaxed);
+        crate::verify::VERIFY_CALLS.store(options.verify_calls, Relaxed);
+        crate::observe::want_perf_map(options.perf_map);
+    }
     *CURRENT.lock() = Some(options);
 }
 
@@ -281,6 +320,8 @@ mod tests {
         assert_eq!(options.loop_threshold, 200);
         assert!(options.exclude.is_empty());
         assert!(!options.stats_at_exit);
+        assert!(!options.perf_map && !options.verify);
+        assert_eq!(options.verify_calls, 3);
     }
 
     #[test]

@@ -103,6 +103,12 @@ counters! {
     interpreter_exits;
     /// Exceptions handed from compiled code to the interpreter's unwinder.
     exception_exits;
+    /// Calls of compiled code checked against an interpreter run (verify mode).
+    verified_calls;
+    /// Calls verify mode could not check (arguments not deep-copyable, effects not replayable).
+    verify_skipped;
+    /// Functions sent back to the interpreter for good (verify mode found a difference).
+    sent_back;
 }
 
 use parking_lot::Mutex;

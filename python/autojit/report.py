@@ -2,6 +2,12 @@
 ``python -m autojit --report``): one ``name  value`` line per counter, then the
 instructions that were compiled as fallbacks into the interpreter, most frequent first."""
 
+
+# A program may rebind builtins (tests of rebinding do): autojit's own code keeps the originals.
+from builtins import (  # noqa: F401
+    abs, all, any, bool, dict, enumerate, float, getattr, hasattr, int, isinstance, iter, len, list,
+    max, min, next, print, range, repr, set, sorted, str, sum, tuple, type, zip,
+)
 import sys
 
 

@@ -32,6 +32,12 @@ their instances are matched by the classes' names, bases and attribute names ins
 identity.
 """
 
+
+# A program may rebind builtins (tests of rebinding do): autojit's own code keeps the originals.
+from builtins import (  # noqa: F401
+    abs, all, any, bool, dict, enumerate, float, getattr, hasattr, int, isinstance, iter, len, list,
+    max, min, next, print, range, repr, set, sorted, str, sum, tuple, type, zip,
+)
 import contextlib
 import copy
 import io

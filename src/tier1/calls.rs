@@ -76,6 +76,7 @@ unsafe fn try_direct(
     let compiled = state.compiled.as_deref()?;
     if state.eligibility != Eligibility::Eligible
         || state.exclusion_generation != crate::exclusion::generation()
+        || !crate::hook::direct_calls_allowed()
         || !crate::hook::runs_compiled_code(tstate)
         || cpython::tracing_active(tstate, code)
         || crate::stack_guard::exhausted()

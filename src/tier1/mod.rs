@@ -31,6 +31,8 @@ pub struct Compiled {
     pub entry: unsafe extern "C" fn(*mut PyThreadState, *mut InterpreterFrame) -> *mut PyObject,
     /// Instructions compiled as exits into the interpreter, by opcode name.
     pub fallbacks: Vec<&'static str>,
+    /// Where each fallback instruction starts (code units), in the order of `fallbacks`.
+    pub fallback_starts: Vec<usize>,
     pub compile_ns: u64,
     /// Code-unit start of each compiled instruction and the byte offset of its code: where
     /// tier 2 hands control back to tier 1.
@@ -282,6 +284,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
 
     jit.asm.prologue();
     let mut instruction_offsets = HashMap::new();
+    let mut fallback_starts = Vec::new();
     for pos in 0..bytecode.instrs.len() {
         if jit.depths[pos].is_none() {
             continue; // unreachable from the entry (exception handlers run in the interpreter)
@@ -300,6 +303,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         if compiled.is_none() {
             // No template: hand the rest of this call to the interpreter here.
             jit.fallbacks.push(instr.op.name());
+            fallback_starts.push(instr.start);
             let exit = jit.side_exit();
             jit.asm.jump(exit);
         } else if !matches!(instr.op, Op::KW_NAMES | Op::PRECALL) {
@@ -320,7 +324,16 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     STATS.compiled.incr();
     STATS.fallback_instructions.add(fallbacks.len() as u64);
     crate::stats::count_fallbacks(&fallbacks);
-    Ok(Compiled { block, entry, fallbacks, compile_ns, instruction_offsets, _global_caches: global_caches, _attr_caches: attr_caches })
+    Ok(Compiled {
+        block,
+        entry,
+        fallbacks,
+        fallback_starts,
+        compile_ns,
+        instruction_offsets,
+        _global_caches: global_caches,
+        _attr_caches: attr_caches,
+    })
 }
 
 /// Instructions that never run Python code or release a reference.

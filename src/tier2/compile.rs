@@ -246,6 +246,9 @@ pub fn compile_loop(
         exit_maps: pass.exit_maps,
         entry_map,
         compile_ns: started.elapsed().as_nanos() as u64,
+        type_names: Vec::new(),
+        compiled_at_backedges: 0,
+        entries: Default::default(),
     })
 }
 
@@ -391,6 +394,7 @@ impl<'a> Compiler<'a> {
     /// An exit to tier 1 at the instruction at `pos`, with the frame made to match `state`.
     fn exit(&mut self, pos: usize, state: &State, counted: bool, reason: &'static str) -> Label {
         let start = self.bc.instrs.get(pos).map(|i| i.start);
+        let site = self.bc.instrs.get(pos).map(|i| (i.start, i.op.name())).unwrap_or((0, "?"));
         let resume = start.and_then(|s| self.tier1.address_of(s)).unwrap_or(0);
         let mut locals = Vec::new();
         for (k, local) in state.locals.iter().enumerate() {
@@ -431,6 +435,8 @@ impl<'a> Compiler<'a> {
             stack,
             guard_exits: self.guard_exits,
             reason,
+            site,
+            taken: Default::default(),
         };
         if resume == 0 {
             // No tier-1 code to continue in: refuse the whole compilation.

@@ -81,6 +81,10 @@ pub struct ExitMap {
     pub stack: Vec<SlotFill>,
     pub guard_exits: *const AtomicU32,
     pub reason: &'static str,
+    /// The instruction the exit continues at (code units) and its opcode, for explain().
+    pub site: (usize, &'static str),
+    /// Times this exit was taken (explain() reports exits by reason and instruction).
+    pub taken: std::sync::atomic::AtomicU64,
 }
 
 /// What to unbox at entry.
@@ -134,6 +138,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         (*map.guard_exits).fetch_add(1, Relaxed);
     }
     crate::stats::count_exit(map.reason);
+    map.taken.store(map.taken.load(Relaxed) + 1, Relaxed);
     let py = pyo3::Python::assume_attached();
     let np = numpy::get(py);
     let layout = map.layout;

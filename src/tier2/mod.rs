@@ -57,6 +57,12 @@ pub struct LoopCode {
     pub exit_maps: Vec<Box<exits::ExitMap>>,
     pub entry_map: Box<exits::EntryMap>,
     pub compile_ns: u64,
+    /// The Python type names of the frame's values at compile time (explain()).
+    pub type_names: Vec<String>,
+    /// The code's loop back-edges counted when this variant was compiled (explain()).
+    pub compiled_at_backedges: u64,
+    /// Entries into this variant.
+    pub entries: std::sync::atomic::AtomicU64,
 }
 
 impl LoopCode {
@@ -71,6 +77,8 @@ pub struct Tier2State {
     pub loops: Vec<Box<LoopCode>>,
     /// Headers whose compilation failed, with the reason (not retried for the same key).
     pub failures: Vec<(usize, EntryKey, String)>,
+    /// Back-edges asking for a loop whose variant limit was reached.
+    pub variant_limit_hits: u64,
 }
 
 /// `osr_entry`'s answer when Python code it ran raised: tier 1 raises it at the back-edge.
@@ -98,20 +106,26 @@ pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut Inte
     let code_ref = match found {
         Some(existing) => existing,
         None => {
-            if tier2.loops.iter().filter(|l| l.header == header).count() >= MAX_VARIANTS
-                || tier2.failures.iter().any(|(h, k, _)| *h == header && *k == key)
-            {
+            if tier2.loops.iter().filter(|l| l.header == header).count() >= MAX_VARIANTS {
+                tier2.variant_limit_hits += 1;
+                return 0;
+            }
+            if tier2.failures.iter().any(|(h, k, _)| *h == header && *k == key) {
                 return 0;
             }
             match compile::compile_loop(py, frame, code, tier1, header, depth as u32, key.clone()) {
-                Ok(compiled) => {
+                Ok(mut compiled) => {
                     STATS.compiled_tier2.incr();
                     STATS.compile_ns.add(compiled.compile_ns);
+                    compiled.type_names = state::type_names(frame, code, depth as u32);
+                    compiled.compiled_at_backedges = state.backedges;
+                    crate::observe::loop_compiled(py, code, &compiled);
                     tier2.loops.push(Box::new(compiled));
                     tier2.loops.last().unwrap()
                 }
                 Err(why) => {
                     STATS.compile_failures.incr();
+                    crate::observe::loop_refused(py, code, header, &why);
                     tier2.failures.push((header, key, why));
                     return 0;
                 }
@@ -138,6 +152,7 @@ pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut Inte
         }
     }
     STATS.tier2_entries.incr();
+    code_ref.entries.store(code_ref.entries.load(Relaxed) + 1, Relaxed);
     code_ref.block.start() as usize
 }
 

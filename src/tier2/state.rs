@@ -48,6 +48,52 @@ pub unsafe fn observe(py: Python<'_>, frame: *mut InterpreterFrame, code: *mut P
     Some(key)
 }
 
+/// The Python type name of each of the frame's locals and `depth` stack values ("" if unset).
+pub unsafe fn type_names(frame: *mut InterpreterFrame, code: *mut PyObject, depth: u32) -> Vec<String> {
+    let nlocalsplus = *cpython::field::<i32>(code.cast(), cpython::CODE_CO_NLOCALSPLUS) as u32;
+    let slots = cpython::field::<*mut PyObject>(frame.cast(), cpython::FRAME_LOCALSPLUS);
+    (0..nlocalsplus + depth)
+        .map(|i| {
+            let obj = *slots.add(i as usize);
+            if obj.is_null() {
+                return String::new();
+            }
+            std::ffi::CStr::from_ptr((*Py_TYPE(obj)).tp_name).to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+impl EntryTy {
+    /// How tier 2 treats a value of this entry type, in words (explain()).
+    pub fn describe(&self) -> String {
+        match self {
+            EntryTy::Null => "unset".into(),
+            EntryTy::Float => "float (unboxed)".into(),
+            EntryTy::NpF64 => "numpy.float64 (unboxed)".into(),
+            EntryTy::Int => "int (unboxed, 64-bit)".into(),
+            EntryTy::Array { ndim, writeable, dtype } => {
+                let dtype = match dtype {
+                    numpy::Dtype::F64 => "float64",
+                    numpy::Dtype::F32 => "float32",
+                    numpy::Dtype::I64 => "int64",
+                    numpy::Dtype::I32 => "int32",
+                };
+                format!("{dtype} ndarray, {ndim}-d{}", if *writeable { "" } else { ", read-only" })
+            }
+            EntryTy::Bool => "bool (unboxed)".into(),
+            EntryTy::NpScalar(kind) => format!("numpy.{} scalar (unboxed)", match kind {
+                NKind::I64 => "int64",
+                NKind::I32 => "int32",
+                NKind::F32 => "float32",
+            }),
+            EntryTy::Tuple => "tuple".into(),
+            EntryTy::List => "list".into(),
+            EntryTy::RangeIter => "range iterator (unboxed)".into(),
+            EntryTy::Other => "other (kept boxed)".into(),
+        }
+    }
+}
+
 unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
     if obj.is_null() {
         return EntryTy::Null;
