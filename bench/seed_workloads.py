@@ -20,6 +20,12 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+# The workloads are single-threaded loops. numpy's BLAS keeps worker threads that spin for a
+# while after any BLAS call, taking a core from the loop being timed (on a 2-core machine,
+# timings doubled). One BLAS thread for everyone: interpreter, autojit and numba alike.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import autojit  # noqa: E402
 from _timing import print_table  # noqa: E402
 
