@@ -12,6 +12,7 @@ mod calls;
 pub mod attr_cache;
 pub mod global_cache;
 pub mod numbers;
+pub mod strings;
 pub mod subscripts;
 mod containers;
 mod matching;

@@ -17,6 +17,12 @@ use pyo3_ffi::{PyObject, PyThreadState, Py_INCREF, Py_TYPE};
 
 extern "C" {
     static mut PyMethod_Type: pyo3_ffi::PyTypeObject;
+    fn _Py_CheckFunctionResult(
+        tstate: *mut PyThreadState,
+        callable: *mut PyObject,
+        result: *mut PyObject,
+        where_: *const std::os::raw::c_char,
+    ) -> *mut PyObject;
 }
 
 /// `co_flags` bits that need argument packing the direct path does not do.
@@ -53,8 +59,52 @@ pub unsafe extern "C" fn call_positional(
         if let Some(result) = try_direct(tstate, func, args, total) {
             return result;
         }
+    } else if func == list_append_descriptor() && total == 2 && pyo3_ffi::PyList_CheckExact(*args) != 0 {
+        // `items.append(x)` on an exact list, as CPython's CALL_NO_KW_LIST_APPEND.
+        let status = pyo3_ffi::PyList_Append(*args, *args.add(1));
+        release(slots, nargs);
+        return if status < 0 { std::ptr::null_mut() } else { pyo3_ffi::Py_NewRef(pyo3_ffi::Py_None()) };
     }
-    crate::runtime::call(slots, nargs, std::ptr::null_mut())
+    // Anything else through its vectorcall entry with this thread's state, as
+    // `_PyObject_VectorcallTstate` does (PyObject_Vectorcall would look the state up).
+    let result = match pyo3_ffi::PyVectorcall_Function(func) {
+        Some(vectorcall) => {
+            let res = vectorcall(func, args, total | pyo3_ffi::PY_VECTORCALL_ARGUMENTS_OFFSET, std::ptr::null_mut());
+            _Py_CheckFunctionResult(tstate, func, res, std::ptr::null())
+        }
+        None => return crate::runtime::call(slots, nargs, std::ptr::null_mut()),
+    };
+    release(slots, nargs);
+    result
+}
+
+/// Drop the references CALL consumed: `[method or NULL, callable or self, args...]`.
+#[inline(always)]
+unsafe fn release(slots: *mut *mut PyObject, nargs: u64) {
+    pyo3_ffi::Py_XDECREF(*slots);
+    for i in 1..nargs as usize + 2 {
+        pyo3_ffi::Py_DECREF(*slots.add(i));
+    }
+}
+
+/// `list.append`, the method descriptor (static types' dicts never change).
+fn list_append_descriptor() -> *mut PyObject {
+    static DESCR: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+    let mut descr = DESCR.load(std::sync::atomic::Ordering::Relaxed);
+    if descr.is_null() {
+        unsafe {
+            let list_type = std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as *mut PyObject;
+            descr = pyo3_ffi::PyObject_GetAttrString(list_type, c"append".as_ptr());
+            if descr.is_null() {
+                pyo3_ffi::PyErr_Clear();
+                return std::ptr::NonNull::dangling().as_ptr(); // never equal to a callable
+            }
+            // The type's dict keeps it alive; drop the reference we got.
+            pyo3_ffi::Py_DECREF(descr);
+        }
+        DESCR.store(descr, std::sync::atomic::Ordering::Relaxed);
+    }
+    descr
 }
 
 /// Enter `func`'s compiled code with `total` positional arguments at `args` (owned, like

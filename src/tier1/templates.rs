@@ -26,7 +26,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         SWAP => gen_swap(jit, instr),
         RETURN_VALUE => gen_return_value(jit),
         RETURN_CONST => gen_return_const(jit, instr),
-        BINARY_OP => gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, instr.arg as u64),
+        BINARY_OP => gen_binary_op(jit, instr),
         COMPARE_OP => gen_compare_op(jit, instr),
         IS_OP => gen_is_op(jit, instr),
         CONTAINS_OP => gen_contains_op(jit, instr),
@@ -330,6 +330,27 @@ fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
     jit.asm.store_slot(lhs, Reg::S0);
     check_tracing(jit, jit.instr().next, jit.depth() - 1);
     Some(())
+}
+
+fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
+    const NB_ADD: u32 = 0;
+    const NB_INPLACE_ADD: u32 = 13;
+    if instr.arg == NB_ADD || instr.arg == NB_INPLACE_ADD {
+        let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
+        if let Some(store) = next.filter(|n| n.op == Op::STORE_FAST && n.start == instr.next) {
+            let after = jit.label_at(store.next)?;
+            let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+            jit.call(
+                runtime::strings::append_to_local as usize,
+                &[Arg::SlotAddr(store.arg), Arg::Slot(lhs), Arg::Slot(rhs)],
+            );
+            let raise = jit.raise_exit(jit.depth() - 2);
+            jit.asm.jump_if_negative_i32(Reg::R0, raise);
+            jit.asm.jump_if_nonzero(Reg::R0, after);
+        }
+    }
+    gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, instr.arg as u64)
 }
 
 /// One operand in, one result out, through `helper(value)`.
