@@ -807,6 +807,12 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; fabs D(d), D(d));
     }
 
+    /// `dst` = the correctly rounded square root of `dst`.
+    pub fn f_sqrt(&mut self, dst: FReg) {
+        let d = fnum(dst);
+        dynasm!(self.ops ; .arch aarch64 ; fsqrt D(d), D(d));
+    }
+
     pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
         dynasm!(self.ops ; .arch aarch64
             ; fmov x16, D(fnum(src))
@@ -1008,6 +1014,7 @@ mod tests {
         assert_eq!(bytes(|a| a.release_spill(64)), words(&[0x910103ff]));
         // fdiv d1, d1, d2
         assert_eq!(bytes(|a| a.f_arith(FOp::Div, FReg::F1, FReg::F2)), words(&[0x1e621821]));
+        assert_eq!(bytes(|a| a.f_sqrt(FReg::F1)), words(&[0x1e61c021]));
     }
 
     #[test]

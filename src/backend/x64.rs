@@ -607,6 +607,11 @@ impl Assembler {
         );
     }
 
+    /// `dst` = the correctly rounded square root of `dst`.
+    pub fn f_sqrt(&mut self, dst: FReg) {
+        dynasm!(self.ops ; .arch x64 ; sqrtsd Rx(fnum(dst)), Rx(fnum(dst)));
+    }
+
     /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
     /// cleared).
     pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {

@@ -1459,9 +1459,12 @@ impl<'a> Compiler<'a> {
                 }
                 let squaring = matches!(b, Slot::I(Home::Imm(2), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 2.0f64.to_bits());
+                let square_root = matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 0.5f64.to_bits());
                 let done = self.asm.new_label();
                 if squaring {
                     self.exact_square(done);
+                } else if square_root {
+                    self.exact_sqrt(done);
                 }
                 self.load_f(FReg::F1, &b)?;
                 self.flush(false);
@@ -1778,6 +1781,39 @@ impl<'a> Compiler<'a> {
         self.asm.f_abs(FReg::F4);
         self.asm.f_exponent_power(FReg::F5, FReg::F1);
         self.asm.f_load_bits(FReg::F2, (0.48 * f64::EPSILON).to_bits());
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
+        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
+        self.asm.jump(done);
+        self.asm.bind(slow);
+    }
+
+    /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer:
+    /// s = sqrt(x) is the correctly rounded root, and the C library's pow (within 0.52 ulp
+    /// of the true value) returns exactly s whenever the true root lies within 0.48 ulp of s.
+    /// The residual r = s*s - x is exact (one fused operation), and the
+    /// true root is s - r/(2s) to far better than the margin used here (0.45 ulp). Zero, -0.0
+    /// (pow gives +0.0, sqrt -0.0), negatives, subnormals, huge values, infinities and NaN
+    /// take pow (the `slow` path falls through to it).
+    fn exact_sqrt(&mut self, done: Label) {
+        if !Assembler::has_fma() {
+            return; // without a fused multiply-subtract, always pow
+        }
+        let slow = self.asm.new_label();
+        self.asm.f_load_bits(FReg::F2, 0);
+        self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, slow);
+        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
+        // s = sqrt(x).
+        self.asm.f_mov(FReg::F1, FReg::F0);
+        self.asm.f_sqrt(FReg::F1);
+        // r = s*s - x, exactly (representable for a correctly rounded root).
+        self.asm.f_mov(FReg::F4, FReg::F0);
+        self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
+        // |r| / (2s) < 0.45 ulp(s), i.e. |r| < 0.9 * s * 2^exponent(s) * 2^-52.
+        self.asm.f_abs(FReg::F4);
+        self.asm.f_exponent_power(FReg::F5, FReg::F1);
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
+        self.asm.f_load_bits(FReg::F2, (0.9 * f64::EPSILON).to_bits());
         self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
         self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
         self.asm.f_mov(FReg::F0, FReg::F1);
