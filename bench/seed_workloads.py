@@ -151,14 +151,14 @@ def measure(name, fn, args, repeats):
     finally:
         autojit.disable()
     row["jit_steady"] = statistics.median(steady)
-    row["exact"] = exact
+    row["exact"] = bool(exact)
     row["explain"] = autojit.explain(jit_fn, format="dict")
 
     if numba is not None:
         nb_fn = numba.njit(fresh_copy(fn))
         row["numba_first"], nb_result = timed(nb_fn, args)
         row["numba_steady"] = statistics.median(timed(nb_fn, args)[0] for _ in range(repeats))
-        row["numba_exact"] = same(nb_result, expected)
+        row["numba_exact"] = bool(same(nb_result, expected))
     return row
 
 
