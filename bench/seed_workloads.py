@@ -1,16 +1,18 @@
 """The seed article's workloads under autojit, against the interpreter (and numba when
 installed), all measured in one run.
 
-    python bench/seed_workloads.py [--repeats N] [--quick]
+    python bench/seed_workloads.py [--repeats N] [--quick | --scale S] [--no-numba] [--json FILE]
 
 For each workload: the interpreter's time; autojit's first call (a fresh copy of the
 function, so compilation is included) and steady state; numba's first call and steady state
 when numba is importable; the ratios. Every result is also checked against the
 interpreter's, bit for bit and type for type ("exact"); numba's is reported as it is.
-Times are medians of repeats, alternating the variants.
+Times are medians of repeats, alternating the variants. ``--json FILE`` also writes the
+measurements (seconds) for other scripts (bench/arm64_speed.sh).
 """
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -155,14 +157,14 @@ def measure(name, fn, args, repeats):
     finally:
         autojit.disable()
     row["jit_steady"] = statistics.median(steady)
-    row["exact"] = exact
+    row["exact"] = bool(exact)
     row["explain"] = autojit.explain(jit_fn, format="dict")
 
     if numba is not None:
         nb_fn = numba.njit(fresh_copy(fn))
         row["numba_first"], nb_result = timed(nb_fn, args)
         row["numba_steady"] = statistics.median(timed(nb_fn, args)[0] for _ in range(repeats))
-        row["numba_exact"] = same(nb_result, expected)
+        row["numba_exact"] = bool(same(nb_result, expected))
     return row
 
 
@@ -170,13 +172,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a tenth of the article's sizes")
+    parser.add_argument("--scale", type=float, help="a fraction of the article's sizes (--quick: 0.1)")
+    parser.add_argument("--no-numba", action="store_true", help="leave numba out even when installed")
+    parser.add_argument("--json", help="also write the measurements to this file")
     args = parser.parse_args()
+    global numba
+    if args.no_numba:
+        numba = None
+    scale = args.scale or (0.1 if args.quick else 1.0)
     if not autojit.supported():
         print("autojit does not support this Python; nothing to measure")
         return 0
     version = ".".join(map(str, sys.version_info[:3]))
     print(f"CPython {version}, numpy {np.__version__ if np else 'absent'}, numba {numba.__version__ if numba else 'absent'}")
-    rows = [measure(*w, repeats=args.repeats) for w in workloads(0.1 if args.quick else 1.0)]
+    rows = [measure(*w, repeats=args.repeats) for w in workloads(scale)]
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"python": version, "scale": scale, "repeats": args.repeats, "rows": rows}, f, indent=1)
 
     def ms(x):
         return f"{x * 1e3:.2f}"

@@ -5,8 +5,8 @@
 # Installs qemu-user-static and the aarch64 cross gcc/libc with apt; extracts (does not install)
 # Debian's rustc-web with its x86_64 and aarch64 standard libraries (the rustup toolchain has no
 # aarch64 std, and Debian's std only works with Debian's rustc of the same version), and an arm64
-# CPython 3.11 sysroot with its headers (PREFIX/pysys) plus pytest (PREFIX/pysite) and numpy
-# (PREFIX/pynumpy) for it.
+# CPython 3.11 sysroot with its headers and regression tests (PREFIX/pysys) plus pytest and
+# hypothesis (PREFIX/pysite) and numpy (PREFIX/pynumpy) for it.
 # Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 P=${1:?usage: setup-arm64.sh PREFIX}
@@ -57,10 +57,18 @@ if [ -e "$P/pysys/usr/include/aarch64-linux-gnu/python3.11/pyconfig.h" ] && [ ! 
   cp "$P/pysys/usr/include/python3.11/pyconfig.h.arm64" "$P/pysys/usr/include/python3.11/pyconfig.h"
 fi
 
-# --- pytest (pure Python) for the sysroot's interpreter
-if [ ! -d "$P/pysite/pytest" ] && [ ! -d "$P/pysite/_pytest" ]; then
-  python3 -m pip install -q --target "$P/pysite" --platform manylinux_2_34_aarch64 --python-version 3.11 \
-    --implementation cp --only-binary=:all: pytest
+# --- CPython's regression tests (the `test` package; Debian ships all but test.support and
+# test.libregrtest in libpython3.11-testsuite, architecture-independent), same version as the sysroot
+if [ ! -e "$P/pysys/usr/lib/python3.11/test/test_grammar.py" ]; then
+  PYV=$(dpkg-deb -f "$(ls "$P"/debs-py/libpython3.11-stdlib_*_arm64.deb | head -1)" Version)
+  ( cd "$P/debs-py" && apt-get download -qq "libpython3.11-testsuite=$PYV" )
+  dpkg -x "$(ls "$P"/debs-py/libpython3.11-testsuite_*_all.deb | head -1)" "$P/pysys"
+fi
+
+# --- pytest and hypothesis (pure Python) for the sysroot's interpreter
+if [ ! -d "$P/pysite/_pytest" ] || [ ! -d "$P/pysite/hypothesis" ]; then
+  python3 -m pip install -q --upgrade --target "$P/pysite" --platform manylinux_2_34_aarch64 --python-version 3.11 \
+    --implementation cp --only-binary=:all: pytest hypothesis
 fi
 
 # --- numpy for the sysroot's interpreter (tier 2's tests), separate so it can be left out

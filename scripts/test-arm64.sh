@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Test the aarch64 backend on an x86_64 machine, under qemu-user.
 #
-#   scripts/test-arm64.sh [PREFIX] [--no-python]
+#   scripts/test-arm64.sh [PREFIX] [--no-python] [--no-cpython-suite]
 #
 # PREFIX (default: $AUTOJIT_ARM64_PREFIX, else target/arm64-env) holds the cross toolchain and the
 # arm64 CPython 3.11 sysroot; scripts/setup-arm64.sh makes it (idempotent, run here first).
 #  1. the Rust unit tests cross-compiled for aarch64, run under qemu: once with qemu's default
 #     CPU, once with QEMU_CPU=cortex-a53 (ARMv8.0: anything newer traps);
-#  2. unless --no-python: the extension built for aarch64 with maturin, installed for the
-#     sysroot's python3.11, and part of the pytest suite (tests/test_api.py,
-#     tests/test_differential.py, and tests/test_tier2.py with numpy) run by that interpreter
-#     under qemu.
+#  2. unless --no-python: the extension built for aarch64 with maturin and installed for the
+#     sysroot's python3.11 (scripts/arm64-python.sh), and part of the pytest suite run by that
+#     interpreter under qemu: tests/test_api.py, tests/test_differential.py and, with numpy,
+#     tier 2's tests (test_tier2.py, test_tier2_math.py, test_tier2_pow.py,
+#     test_tier2_hypothesis.py);
+#  3. unless --no-cpython-suite: CPython's regression tests named in
+#     tests/cpython_suite/arm64.txt (a subset of tier1.txt), without and with the JIT, compared
+#     by scripts/run_cpython_tests.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=1
+REGRTEST=1
 ARGS=()
 for a in "$@"; do
   case $a in
     --no-python) PY=0 ;;
+    --no-cpython-suite) REGRTEST=0 ;;
     *) ARGS+=("$a") ;;
   esac
 done
@@ -42,40 +48,39 @@ QEMU_CPU=cortex-a53 cargo test -q --target $T >/dev/null 2>&1 || { echo "FAILED:
 
 [ $PY = 1 ] || exit 0
 
+# shellcheck source=scripts/arm64-python.sh
+. scripts/arm64-python.sh
 echo "== maturin build --target $T"
-WHEELS=$CARGO_TARGET_DIR/wheels-arm64
-rm -rf "$WHEELS"
-# maturin itself runs on the host; the interpreter it builds for is the sysroot's 3.11.
-if command -v maturin >/dev/null; then MATURIN=(maturin); else MATURIN=(python3 -m maturin); fi
-"${MATURIN[@]}" build --release --target $T -i python3.11 --out "$WHEELS" 2>&1 | grep -E 'Built wheel|error|warning: unused' || true
-WHEEL=$(ls "$WHEELS"/autojit-*aarch64*.whl 2>/dev/null | head -1)
-[ -n "$WHEEL" ] || { echo "FAILED: no aarch64 wheel built"; exit 1; }
-echo "   $WHEEL"
-
-SITE=$CARGO_TARGET_DIR/site-arm64
-rm -rf "$SITE"
-python3 -m pip install -q --target "$SITE" --platform manylinux_2_34_aarch64 --python-version 3.11 \
-  --implementation cp --only-binary=:all: --no-deps "$WHEEL" 2>&1 | grep -v "Running pip as the 'root'" || true
-
-# PYTHONPATH entries are not site directories: process the wheel's autojit.pth (the AUTOJIT=1
-# start-up hook) through a sitecustomize there.
-printf 'import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n' > "$SITE/sitecustomize.py"
-
-echo "== pytest under qemu (python3.11 aarch64): tests/test_api.py tests/test_differential.py"
-PYARM=(qemu-aarch64-static -L "$P/pysys" "$P/pysys/usr/bin/python3.11")
-cd "$ROOT/tests"
-# Tests that start a fresh interpreter (conftest.run_python) use AUTOJIT_TEST_PYTHON: qemu-user's
-# binfmt handler is not registered here, so sys.executable cannot be run directly.
-WRAP=$CARGO_TARGET_DIR/python3.11-arm64
-printf '#!/bin/sh\nexec qemu-aarch64-static -L %s %s "$@"\n' "$P/pysys" "$P/pysys/usr/bin/python3.11" > "$WRAP"
-chmod +x "$WRAP"
-PYTHONPATH=$SITE:$P/pysite PYTHONDONTWRITEBYTECODE=1 "${PYARM[@]}" -c \
-  'import platform, autojit; print("   autojit on", platform.machine(), "supported:", autojit.supported())'
-AUTOJIT_TEST_PYTHON=$WRAP PYTHONPATH=$SITE:$P/pysite PYTHONDONTWRITEBYTECODE=1 timeout "${AUTOJIT_ARM64_PYTEST_TIMEOUT:-3000}" \
-  "${PYARM[@]}" -m pytest -q -p no:cacheprovider -x test_api.py test_differential.py
-
+arm64_build_wheel
+arm64_make_venv "$CARGO_TARGET_DIR/venv-arm64"
+# pytest and hypothesis (and numpy for tier 2) from the prefix, for pytest only: the regression
+# tests run without them, as on x86_64.
+TESTPATH=$P/pysite
+NUMPY=
 if [ -d "$P/pynumpy/numpy" ]; then
-  echo "== pytest under qemu: tests/test_tier2.py (numpy $(ls -d "$P"/pynumpy/numpy-*.dist-info | sed 's/.*numpy-//; s/.dist-info//'))"
-  AUTOJIT_TEST_PYTHON=$WRAP PYTHONPATH=$SITE:$P/pysite:$P/pynumpy PYTHONDONTWRITEBYTECODE=1 timeout "${AUTOJIT_ARM64_PYTEST_TIMEOUT:-3000}" \
-    "${PYARM[@]}" -m pytest -q -p no:cacheprovider -x test_tier2.py
+  TESTPATH=$TESTPATH:$P/pynumpy
+  NUMPY=$(ls -d "$P"/pynumpy/numpy-*.dist-info | sed 's/.*numpy-//; s/.dist-info//')
 fi
+cd "$ROOT/tests"
+pytest_arm64() {
+  echo "== pytest under qemu (python3.11 aarch64${NUMPY:+, numpy $NUMPY}): $*"
+  local start=$SECONDS
+  PYTHONPATH=$TESTPATH PYTHONDONTWRITEBYTECODE=1 timeout "${AUTOJIT_ARM64_PYTEST_TIMEOUT:-3000}" \
+    "$PYARM" -m pytest -q -p no:cacheprovider -x "$@"
+  echo "   ($((SECONDS - start)) s)"
+}
+pytest_arm64 test_api.py test_differential.py
+if [ -n "$NUMPY" ]; then
+  # Tier 2's own tests and its differential suite (random loops, math functions, powers).
+  pytest_arm64 test_tier2.py test_tier2_math.py test_tier2_pow.py
+  pytest_arm64 test_tier2_hypothesis.py
+fi
+
+[ $REGRTEST = 1 ] || exit 0
+# CPython's regression tests, plain and with every function compiled on its first call; a
+# subset of tier1.txt that fits CI time under qemu.
+echo "== CPython regression tests under qemu (tests/cpython_suite/arm64.txt), without and with the JIT"
+start=$SECONDS
+python3 "$ROOT/scripts/run_cpython_tests.py" --python "$PYARM" --list "$ROOT/tests/cpython_suite/arm64.txt" \
+  -j "${AUTOJIT_ARM64_REGRTEST_JOBS:-2}"
+echo "   ($((SECONDS - start)) s)"

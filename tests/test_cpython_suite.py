@@ -30,6 +30,15 @@ def test_cpython_modules_give_identical_results_with_the_jit(selection):
     assert status == 0, "the plain and JIT runs differ, or the JIT was not active: see the output"
 
 
+def test_the_aarch64_selection_is_part_of_tier1():
+    """scripts/test-arm64.sh runs arm64.txt under qemu: a subset of tier 1's selection."""
+    r = _runner()
+    suite = ROOT / "tests" / "cpython_suite"
+    arm64, tier1 = r.read_list(suite / "arm64.txt"), r.read_list(suite / "tier1.txt")
+    assert arm64 and len(set(arm64)) == len(arm64)
+    assert set(arm64) <= set(tier1), set(arm64) - set(tier1)
+
+
 def _runner():
     spec = importlib.util.spec_from_file_location("run_cpython_tests", RUNNER)
     module = importlib.util.module_from_spec(spec)
