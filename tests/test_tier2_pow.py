@@ -107,3 +107,48 @@ def test_python_float_roots_equal_pow(root_values):
     finally:
         autojit.disable()
     assert got == [math.pow(x, 0.5) for x in data]
+
+
+# --- `x ** n` with the exponent a loop counter: 0, 1 and 2 without pow (`small_int_power`) ---
+
+
+def powers_array(data, out, top):
+    for i in range(len(data)):
+        acc = 0.0
+        for n in range(top):
+            acc += data[i] ** n
+        out[i] = acc
+    return out
+
+
+def powers_list(data, top):
+    out = []
+    for x in data:
+        for n in range(-2, top):
+            out.append(x ** n)
+    return out
+
+
+def test_compiled_small_int_powers_equal_pow(values):
+    # (numpy warns on overflow, and tier 2 stays out under a changed errstate: no huge values.)
+    data = np.concatenate([values[:200_000], [0.0, -0.0, 1.0, -1.0, 5e-324, 1e-300]])
+    data = data[np.abs(data) < 1e60]
+    before = autojit._core.stats()["tier2_entries"]
+    autojit.enable()
+    try:
+        out = powers_array(data, np.empty_like(data), 5)
+    finally:
+        autojit.disable()
+    plain = powers_array(data, np.empty_like(data), 5)
+    assert autojit._core.stats()["tier2_entries"] > before, "tier 2 did not run"
+    assert out.tobytes() == plain.tobytes()
+
+
+def test_python_float_small_int_powers_equal_pow(values):
+    data = [float(x) for x in values[:50_000] if 1e-50 < abs(x) < 1e50] + [1.0, -1.0, 0.5, -2.0]
+    autojit.enable()
+    try:
+        got = powers_list(data, 5)
+    finally:
+        autojit.disable()
+    assert got == powers_list(data, 5)

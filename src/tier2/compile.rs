@@ -1465,6 +1465,8 @@ impl<'a> Compiler<'a> {
                     self.exact_square(done);
                 } else if square_root {
                     self.exact_sqrt(done);
+                } else if let Slot::I(hb @ Home::Spill(_), _) = b {
+                    self.small_int_power(hb, done);
                 }
                 self.load_f(FReg::F1, &b)?;
                 self.flush(false);
@@ -1786,6 +1788,27 @@ impl<'a> Compiler<'a> {
         self.asm.f_mov(FReg::F0, FReg::F1);
         self.asm.jump(done);
         self.asm.bind(slow);
+    }
+
+    /// `x ** n` for x in F0 and an int exponent known only at run time (a loop counter, say):
+    /// n = 0 gives 1.0 (C's pow(x, 0) is 1 for every x, NaN included, and float_pow returns 1.0
+    /// first), n = 1 gives x (the C library's pow(x, 1.0) is x), n = 2 squares as `exact_square`
+    /// does; anything else, or a square that cannot be proved, falls through to pow.
+    fn small_int_power(&mut self, exponent: Home, done: Label) {
+        let not_zero = self.asm.new_label();
+        let not_one = self.asm.new_label();
+        let not_two = self.asm.new_label();
+        self.load_i(Reg::R1, exponent);
+        self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 0, not_zero);
+        self.asm.f_load_bits(FReg::F0, 1.0f64.to_bits());
+        self.asm.jump(done);
+        self.asm.bind(not_zero);
+        self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 1, not_one);
+        self.asm.jump(done);
+        self.asm.bind(not_one);
+        self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 2, not_two);
+        self.exact_square(done);
+        self.asm.bind(not_two);
     }
 
     /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer:
