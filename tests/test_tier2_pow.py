@@ -152,3 +152,23 @@ def test_python_float_small_int_powers_equal_pow(values):
     finally:
         autojit.disable()
     assert got == powers_list(data, 5)
+
+
+def cubes_array(data, out):
+    for i in range(len(data)):
+        out[i] = data[i] ** 3
+    return out
+
+
+def test_compiled_cubes_equal_pow(values):
+    data = values[np.abs(values) < 1e100]
+    before = autojit._core.stats()["tier2_entries"]
+    autojit.enable()
+    try:
+        out = cubes_array(data, np.empty_like(data))
+    finally:
+        autojit.disable()
+    assert autojit._core.stats()["tier2_entries"] > before, "tier 2 did not run"
+    assert out.tobytes() == cubes_array(data, np.empty_like(data)).tobytes()
+    # The sample must contain values whose twice-rounded cube is not pow's answer.
+    assert sum(1 for x in data[:200_000] if (float(x) * float(x)) * float(x) != math.pow(float(x), 3.0)) > 10

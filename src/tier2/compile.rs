@@ -1460,11 +1460,15 @@ impl<'a> Compiler<'a> {
                 let squaring = matches!(b, Slot::I(Home::Imm(2), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 2.0f64.to_bits());
                 let square_root = matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 0.5f64.to_bits());
+                let cubing = matches!(b, Slot::I(Home::Imm(3), _))
+                    || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 3.0f64.to_bits());
                 let done = self.asm.new_label();
                 if squaring {
                     self.exact_square(done);
                 } else if square_root {
                     self.exact_sqrt(done);
+                } else if cubing {
+                    self.exact_cube(done);
                 } else if let Slot::I(hb @ Home::Spill(_), _) = b {
                     self.small_int_power(hb, done);
                 }
@@ -1792,12 +1796,14 @@ impl<'a> Compiler<'a> {
 
     /// `x ** n` for x in F0 and an int exponent known only at run time (a loop counter, say):
     /// n = 0 gives 1.0 (C's pow(x, 0) is 1 for every x, NaN included, and float_pow returns 1.0
-    /// first), n = 1 gives x (the C library's pow(x, 1.0) is x), n = 2 squares as `exact_square`
-    /// does; anything else, or a square that cannot be proved, falls through to pow.
+    /// first), n = 1 gives x (the C library's pow(x, 1.0) is x), n = 2 and 3 as `exact_square`
+    /// and `exact_cube` do; anything else, or a power that cannot be proved, falls through to
+    /// pow.
     fn small_int_power(&mut self, exponent: Home, done: Label) {
         let not_zero = self.asm.new_label();
         let not_one = self.asm.new_label();
         let not_two = self.asm.new_label();
+        let not_three = self.asm.new_label();
         self.load_i(Reg::R1, exponent);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 0, not_zero);
         self.asm.f_load_bits(FReg::F0, 1.0f64.to_bits());
@@ -1808,7 +1814,47 @@ impl<'a> Compiler<'a> {
         self.asm.bind(not_one);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 2, not_two);
         self.exact_square(done);
+        self.asm.jump(not_three); // unproved square: pow
         self.asm.bind(not_two);
+        self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 3, not_three);
+        self.exact_cube(done);
+        self.asm.bind(not_three);
+    }
+
+    /// `x ** 3` for x in F0 without calling pow, when that gives pow's answer: c = (x*x)*x
+    /// rounded twice, and the exact cube is c + e with e = fma(x, x, -p)*x + fma(p, x, -c)
+    /// (p = x*x; both fused residuals exact, the product's rounding far below the margin).
+    /// When |e| < 0.45 ulp(c), pow (within 0.52 ulp of the true cube) returns exactly c.
+    /// Needs a fused multiply-subtract; magnitudes are limited so nothing overflows or
+    /// underflows. Falls through (to pow) otherwise.
+    fn exact_cube(&mut self, done: Label) {
+        if !Assembler::has_fma() {
+            return;
+        }
+        let slow = self.asm.new_label();
+        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 250, 1023 + 250, slow);
+        // p = x*x (F1), e1 = x*x - p (F4).
+        self.asm.f_mov(FReg::F1, FReg::F0);
+        self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
+        self.asm.f_mov(FReg::F4, FReg::F1);
+        self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+        // c = p*x (F2), e2 = p*x - c (F3).
+        self.asm.f_mov(FReg::F2, FReg::F1);
+        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
+        self.asm.f_mov(FReg::F3, FReg::F2);
+        self.asm.f_fused_mul_sub(FReg::F3, FReg::F1, FReg::F0);
+        // e = e1*x + e2 (F4).
+        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F0);
+        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F3);
+        // |e| < 0.45 ulp(c), ulp(c) >= 2^exponent(c) * 2^-52.
+        self.asm.f_abs(FReg::F4);
+        self.asm.f_exponent_power(FReg::F5, FReg::F2);
+        self.asm.f_load_bits(FReg::F1, (0.45 * f64::EPSILON).to_bits());
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
+        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
+        self.asm.f_mov(FReg::F0, FReg::F2);
+        self.asm.jump(done);
+        self.asm.bind(slow);
     }
 
     /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer:
