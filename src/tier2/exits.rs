@@ -288,18 +288,41 @@ pub unsafe extern "C" fn release_slot(frame: *mut InterpreterFrame, index: u64) 
 /// The number of values `range(start, stop, step)` yields, as CPython computes it; -1 when
 /// it does not fit a C long (CPython would make a different, slower iterator).
 pub unsafe extern "C" fn range_len(start: i64, stop: i64, step: i64) -> i64 {
-    let (start, stop, step) = (start as i128, stop as i128, step as i128);
-    let len = if step > 0 && start < stop {
-        (stop - start - 1) / step + 1
+    // The distance between two i64 values fits a u64 (no 128-bit division on this path:
+    // loops run it once per inner loop).
+    let len: u64 = if step > 0 && start < stop {
+        (stop.wrapping_sub(start) as u64 - 1) / step as u64 + 1
     } else if step < 0 && start > stop {
-        (start - stop - 1) / (-step) + 1
+        (start.wrapping_sub(stop) as u64 - 1) / step.unsigned_abs() + 1
     } else {
         0
     };
-    if len > i64::MAX as i128 {
+    if len > i64::MAX as u64 {
         -1
     } else {
         len as i64
+    }
+}
+
+#[cfg(test)]
+mod range_len_tests {
+    /// Against Python's len(range(...)) for edge cases (values from Python).
+    #[test]
+    fn lengths_match_python() {
+        let cases: [(i64, i64, i64, i64); 9] = [
+            (0, 10, 1, 10),
+            (0, 10, 3, 4),
+            (10, 0, -3, 4),
+            (5, 5, 1, 0),
+            (5, 0, 1, 0),
+            (i64::MIN, i64::MAX, 1, -1),
+            (i64::MIN, i64::MAX, 2, -1),
+            (i64::MAX, i64::MIN, i64::MIN, 2),
+            (-3, 3, i64::MAX, 1),
+        ];
+        for (start, stop, step, len) in cases {
+            assert_eq!(unsafe { super::range_len(start, stop, step) }, len, "range({start}, {stop}, {step})");
+        }
     }
 }
 
