@@ -3,7 +3,9 @@
 //! CPython calls our free function when the code object dies, so the state (and, later, the
 //! compiled code it owns) lives exactly as long as the code.
 
-use crate::cpython::ffi::{_PyCode_GetExtra, _PyCode_SetExtra, _PyEval_RequestCodeExtraIndex};
+#[cfg(not(autojit_supported))]
+use crate::cpython::ffi::_PyCode_GetExtra;
+use crate::cpython::ffi::{_PyCode_SetExtra, _PyEval_RequestCodeExtraIndex};
 use crate::stats::STATS;
 use pyo3_ffi::{PyObject, Py_ssize_t};
 use std::os::raw::c_void;
@@ -93,15 +95,35 @@ fn index() -> Py_ssize_t {
     EXTRA_INDEX.load(Relaxed)
 }
 
-/// The state of `code`, or null if it has none yet. The GIL must be held.
+/// A code object's extra slots (`_PyCodeObjectExtra` in CPython's code.h).
+#[repr(C)]
+struct CodeExtra {
+    ce_size: Py_ssize_t,
+    ce_extras: [*mut c_void; 1],
+}
+
+/// The state of `code`, or null if it has none yet. The GIL must be held. Reads the slot as
+/// `_PyCode_GetExtra` does, without the call (this is on every call's path).
 #[inline(always)]
 pub unsafe fn get(code: *mut PyObject) -> *mut CodeState {
-    let mut extra: *mut c_void = std::ptr::null_mut();
-    if _PyCode_GetExtra(code, index(), &mut extra) != 0 {
-        pyo3_ffi::PyErr_Clear();
-        return std::ptr::null_mut();
+    #[cfg(autojit_supported)]
+    {
+        let extra = *crate::cpython::field::<*const CodeExtra>(code.cast(), crate::cpython::CODE_CO_EXTRA);
+        let i = index();
+        if extra.is_null() || i < 0 || i >= (*extra).ce_size {
+            return std::ptr::null_mut();
+        }
+        *(*extra).ce_extras.as_ptr().offset(i) as *mut CodeState
     }
-    extra as *mut CodeState
+    #[cfg(not(autojit_supported))]
+    {
+        let mut extra: *mut c_void = std::ptr::null_mut();
+        if _PyCode_GetExtra(code, index(), &mut extra) != 0 {
+            pyo3_ffi::PyErr_Clear();
+            return std::ptr::null_mut();
+        }
+        extra as *mut CodeState
+    }
 }
 
 /// The state of `code`, created if missing; null only if CPython could not store it
