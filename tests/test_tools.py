@@ -103,7 +103,8 @@ def test_cprofile_started_in_compiled_code(where):
 
 @pytest.mark.parametrize("where", WHERE)
 def test_coverage_started_in_compiled_code(where):
-    pytest.importorskip("coverage")
+    import coverage  # noqa: F401  (a test dependency: its absence is a failure, not a skip)
+
     compare("coverage", where, {"COVERAGE_CORE": "pytrace"})
     compare("coverage", where, {"COVERAGE_CORE": "ctrace"})
 
@@ -111,7 +112,8 @@ def test_coverage_started_in_compiled_code(where):
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="coverage's sys.monitoring core needs 3.12")
 @pytest.mark.parametrize("where", WHERE)
 def test_coverage_sysmon_started_in_compiled_code(where):
-    pytest.importorskip("coverage")
+    import coverage  # noqa: F401
+
     compare("coverage", where, {"COVERAGE_CORE": "sysmon"})
 
 
