@@ -375,24 +375,22 @@ fn gen_compare_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
         return None;
     }
     if let Some((jump, jump_when)) = following_forward_branch(jit) {
-        gen_compare_and_branch_fast_path(jit, op as u64, jump, jump_when)?;
+        gen_compare_and_branch_fast_path(jit, op as u64, &jump, jump_when)?;
     }
     gen_binary(jit, runtime::numbers::rich_compare as usize, op as u64)
 }
 
 /// The conditional forward jump right after the current instruction, if there is one,
 /// with the truth value it jumps on.
-fn following_forward_branch(jit: &Jit) -> Option<(&'static Instr, bool)> {
+fn following_forward_branch(jit: &Jit) -> Option<(Instr, bool)> {
     use Op::*;
-    let next: &Instr = jit.bytecode.instrs.get(jit.pos + 1)?;
-    // The bytecode outlives compilation of this unit; the reference is only used here.
-    let next: &'static Instr = unsafe { &*(next as *const Instr) };
+    let next = jit.bytecode.instrs.get(jit.pos + 1)?;
     if next.start != jit.instr().next || is_backward(next) {
         return None;
     }
     match next.op {
-        POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE => Some((next, false)),
-        POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE => Some((next, true)),
+        POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE => Some((next.clone(), false)),
+        POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE => Some((next.clone(), true)),
         _ => None,
     }
 }
