@@ -73,12 +73,40 @@ pub fn perf_map_add(py: Python<'_>, code: *mut PyObject, start: usize, size: usi
 
 /// The "autojit" logger if a DEBUG record would be handled by it, else None. Without the
 /// `logging` module imported nothing can be configured to listen: no import is forced.
+///
+/// Whether DEBUG is enabled is read from plain attributes (`Logger.manager.disable`, the
+/// logger's `disabled` and `level`, else the root logger's level), as `isEnabledFor`
+/// computes it, without running any Python code: running bytecode here would let a pending
+/// signal's handler run inside autojit's compile step, where its exception (a
+/// KeyboardInterrupt, say) would be lost to the program.
 fn debug_logger(py: Python<'_>) -> Option<Bound<'_, PyAny>> {
-    let modules = py.import("sys").ok()?.getattr("modules").ok()?;
+    const DEBUG: i64 = 10;
+    let modules = unsafe { pyo3_ffi::PySys_GetObject(c"modules".as_ptr()) };
+    if modules.is_null() {
+        return None;
+    }
+    let modules = unsafe { Bound::from_borrowed_ptr(py, modules) };
     let logging = modules.cast::<PyDict>().ok()?.get_item("logging").ok()??;
-    let logger = logging.call_method1("getLogger", ("autojit",)).ok()?;
-    let enabled = logger.call_method1("isEnabledFor", (10,)).ok()?.is_truthy().ok()?;
-    enabled.then_some(logger)
+    let manager = logging.getattr("Logger").ok()?.getattr("manager").ok()?;
+    if manager.getattr("disable").ok()?.extract::<i64>().ok()? >= DEBUG {
+        return None;
+    }
+    let existing = manager.getattr("loggerDict").ok()?.cast::<PyDict>().ok()?.get_item("autojit").ok()?;
+    let mut level = 0;
+    if let Some(logger) = existing.as_ref().filter(|l| l.hasattr("level").unwrap_or(false)) {
+        if logger.getattr("disabled").ok()?.is_truthy().ok()? {
+            return None;
+        }
+        level = logger.getattr("level").ok()?.extract::<i64>().ok()?;
+    }
+    if level == 0 {
+        level = logging.getattr("root").ok()?.getattr("level").ok()?.extract::<i64>().ok()?;
+    }
+    if level > DEBUG {
+        return None;
+    }
+    // Someone listens: now the logging machinery may run.
+    logging.call_method1("getLogger", ("autojit",)).ok()
 }
 
 /// Log a compile event at DEBUG: `event` (also the record's `autojit_event` attribute) and
