@@ -40,3 +40,17 @@ def run_python(code, *args, env=None, cwd=None, timeout=120):
         text=True,
         timeout=timeout,
     )
+
+
+def run_scenario(source, jit, result="out"):
+    """Exec a scenario script (a module body) with autojit off or on (every function compiled
+    on its first call) and return the namespace's `result` variable."""
+    namespace = {"__name__": "scenario"}
+    if jit:
+        autojit.enable(threshold=0)
+    try:
+        exec(textwrap.dedent(source), namespace)
+    finally:
+        if jit:
+            autojit.disable()
+    return namespace[result]

@@ -5,10 +5,9 @@ mid-run: attributes added, deleted or shadowed, classes changed, dicts materiali
 compiled; the outputs must agree.
 """
 
-import textwrap
-
 import autojit
 import pytest
+from conftest import run_scenario
 
 SCENARIOS = {
     "instance attribute deleted mid-loop": """
@@ -168,22 +167,12 @@ SCENARIOS = {
 }
 
 
-def run(source, jit):
-    namespace = {"__name__": "scenario"}
-    if jit:
-        autojit.enable(threshold=0)
-    try:
-        exec(textwrap.dedent(source), namespace)
-    finally:
-        if jit:
-            autojit.disable()
-    return namespace["out"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_attribute_cache_sees_every_change(name):
     before = autojit.stats()["compiled_calls"]
-    plain = run(SCENARIOS[name], jit=False)
-    jitted = run(SCENARIOS[name], jit=True)
+    plain = run_scenario(SCENARIOS[name], jit=False)
+    jitted = run_scenario(SCENARIOS[name], jit=True)
     assert jitted == plain
     assert autojit.stats()["compiled_calls"] > before

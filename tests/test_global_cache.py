@@ -4,10 +4,9 @@ Each scenario runs once with autojit off and once compiled, and the outputs must
 """
 
 import builtins
-import textwrap
-
 import autojit
 import pytest
+from conftest import run_scenario
 
 SCENARIOS = {
     "rebind a global between calls": """
@@ -87,23 +86,13 @@ SCENARIOS = {
 }
 
 
-def run(source, jit):
-    namespace = {"__name__": "scenario"}
-    if jit:
-        autojit.enable(threshold=0)
-    try:
-        exec(textwrap.dedent(source), namespace)
-    finally:
-        if jit:
-            autojit.disable()
-    return namespace["out"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_global_cache_sees_every_change(name):
     before = autojit.stats()["compiled_calls"]
-    plain = run(SCENARIOS[name], jit=False)
-    jitted = run(SCENARIOS[name], jit=True)
+    plain = run_scenario(SCENARIOS[name], jit=False)
+    jitted = run_scenario(SCENARIOS[name], jit=True)
     assert jitted == plain
     assert autojit.stats()["compiled_calls"] > before
     assert not hasattr(builtins, "autojit_test_builtin")
