@@ -113,6 +113,13 @@ fn debug_logger(py: Python<'_>) -> Option<Bound<'_, PyAny>> {
 /// the message built by `message` (only when someone listens). Never raises: a failing
 /// handler is reported as unraisable, a KeyboardInterrupt is re-armed for the eval loop.
 pub fn log(py: Python<'_>, event: &str, message: impl FnOnce() -> String) {
+    // With work pending for the eval loop (a signal's handler, say), running the logging
+    // machinery's Python code would run that handler here, inside a compile step, where its
+    // exception could not reach the program: the event is not logged.
+    let breaker = crate::hook::eval_breaker_address();
+    if breaker != 0 && unsafe { std::ptr::read_volatile(breaker as *const i32) } != 0 {
+        return;
+    }
     // The logging machinery is not the program's code: not counted, not compiled.
     crate::hook::aside(|| log_aside(py, event, message))
 }
