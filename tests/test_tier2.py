@@ -96,7 +96,8 @@ def run(fn, *args, raises=None, tier2=True, exits=(), rtype=None, warns=None):
     """check(fn, *args), then assert what the case is meant to exercise.
 
     raises: the exception type the interpreter raises (None: it returns);
-    tier2: True - tier 2 must have been entered during the compiled run;
+    tier2: True - tier 2 must have been entered during the compiled run; False - it must not
+    have been; None - either;
     exits: tier-2 exit reasons that must have been taken during the compiled run;
     rtype: the exact type of the interpreter's result;
     warns: the interpreter's warnings, as a list of (category, message) pairs (None: any).
@@ -115,6 +116,8 @@ def run(fn, *args, raises=None, tier2=True, exits=(), rtype=None, warns=None):
         assert sorted(set(result.warnings), key=repr) == sorted(set(warns), key=repr), (
             f"{name}: interpreter warnings {sorted(set(result.warnings), key=repr)}"
         )
+    if tier2 is False:
+        assert result.jit_stats.get("tier2_entries", 0) == 0, f"{name}: tier 2 ran ({result.explain})"
     if tier2:
         assert result.jit_stats.get("tier2_entries", 0) > 0, (
             f"{name}: tier 2 never ran (counters moved: {result.jit_stats}, explain: {result.explain})"
@@ -1946,6 +1949,15 @@ def errstate_under(a):
     return total
 
 
+def errstate_set_to_default(a):
+    # numpy's default modes, set explicitly: a new error-state object, the default behaviour.
+    with np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
+        total = 0.0
+        for i in range(len(a)):
+            total += 1.0 / a[i]
+    return total
+
+
 def errstate_changed_mid_loop(a):
     total = 0.0
     old = np.geterr()
@@ -2039,7 +2051,13 @@ FLOWS = [
     case(library_calls, arr(SIGNED), rtype=np.float64, tier2=None),
     case(library_calls, lst(SIGNED), rtype=float, tier2=None, id="library_calls-list"),
     case(errstate_raise, at(0.0), raises=FloatingPointError, tier2=None),
-    case(errstate_ignore, at(0.0, base=SIGNED), rtype=np.float64, warns=[], tier2=None),
+    case(errstate_ignore, at(0.0, base=SIGNED), rtype=np.float64, warns=[], tier2=False),
+    case(
+        errstate_set_to_default,
+        at(0.0),
+        rtype=np.float64,
+        warns=[warning("divide by zero encountered in scalar divide")],
+    ),
     case(errstate_under, arr(UNIT * 1e-10), raises=FloatingPointError, tier2=None),
     case(errstate_changed_mid_loop, at(0.0), raises=FloatingPointError),
     case(warnings_as_errors, at(1e200), raises=RuntimeWarning, tier2=None),

@@ -137,7 +137,8 @@ pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut Inte
     }
     if code_ref.uses_numpy {
         let Some(np) = numpy::get(py) else { return 0 };
-        // np.geterr() is Python code: a pending signal's handler may run in it and raise.
+        // Read without running Python code on numpy 2 (on numpy 1 np.geterr() runs, and a
+        // pending signal's handler may run in it and raise).
         match np.errstate_is_default(py) {
             Ok(true) => {}
             Ok(false) => return 0,

@@ -57,7 +57,23 @@ pub struct Numpy {
     pub bool_false: usize,
     geterr: Py<PyAny>,
     default_errstate: Py<PyAny>,
+    /// numpy 2's error state lives in a context variable holding a capsule; when its layout
+    /// checked out, it is read directly (no Python code runs: a pending signal's handler
+    /// must not run inside a tier-2 entry). None: ask `np.geterr()`.
+    extobj: Option<Extobj>,
 }
+
+/// numpy 2's `numpy.ufunc.extobj` context variable and the capsule of its default state.
+struct Extobj {
+    var: Py<PyAny>,
+    default: Py<PyAny>,
+}
+
+/// The capsule's name and the error mask of numpy's default state (divide, over and
+/// invalid warn, under ignored: `UFUNC_ERR_WARN` = 1 at shifts 0, 3 and 9), the first field
+/// of numpy 2's `npy_extobj`.
+const EXTOBJ_CAPSULE: &std::ffi::CStr = c"numpy.ufunc.extobj";
+const DEFAULT_ERRMASK: i32 = 1 | (1 << 3) | (1 << 9);
 
 static NUMPY: OnceCell<Option<Numpy>> = OnceCell::new();
 
@@ -127,15 +143,57 @@ fn check(py: Python<'_>) -> PyResult<Option<Numpy>> {
         nep50: major >= 2,
         bool_true: np.getattr("True_")?.as_ptr() as usize,
         bool_false: np.getattr("False_")?.as_ptr() as usize,
+        extobj: extobj(py, &np, &default_errstate),
         geterr: np.getattr("geterr")?.unbind(),
         default_errstate: default_errstate.into_any().unbind(),
     }))
+}
+
+/// numpy 2's error-state context variable, trusted only when, with numpy's error state at
+/// its default as `np.geterr()` says, the variable holds a capsule whose error mask is the
+/// default one.
+fn extobj(py: Python<'_>, np: &Bound<'_, PyModule>, default_errstate: &Bound<'_, PyDict>) -> Option<Extobj> {
+    let var = py.import("numpy._core._multiarray_umath").ok()?.getattr("_extobj_contextvar").ok()?;
+    let state = np.getattr("geterr").ok()?.call0().ok()?;
+    if !state.eq(default_errstate).ok()? {
+        return None;
+    }
+    let current = var.call_method0("get").ok()?;
+    // SAFETY: the object is a live capsule, checked by name before its pointer is read.
+    if unsafe { capsule_errmask(current.as_ptr()) } != Some(DEFAULT_ERRMASK) {
+        return None;
+    }
+    Some(Extobj { var: var.unbind(), default: current.unbind() })
+}
+
+/// The error mask in a `numpy.ufunc.extobj` capsule; None for anything else.
+unsafe fn capsule_errmask(obj: *mut pyo3_ffi::PyObject) -> Option<i32> {
+    if pyo3_ffi::PyCapsule_IsValid(obj, EXTOBJ_CAPSULE.as_ptr()) == 0 {
+        return None;
+    }
+    let fields = pyo3_ffi::PyCapsule_GetPointer(obj, EXTOBJ_CAPSULE.as_ptr()) as *const i32;
+    (!fields.is_null()).then(|| *fields)
 }
 
 impl Numpy {
     /// numpy's floating-point error handling is the default (warn, warn, ignore, warn), the
     /// only setting under which tier 2's exits reproduce numpy's warnings exactly.
     pub fn errstate_is_default(&self, py: Python<'_>) -> PyResult<bool> {
+        if let Some(extobj) = &self.extobj {
+            // SAFETY: C-level reads of a context variable and a capsule: no Python code runs.
+            unsafe {
+                let mut value = std::ptr::null_mut();
+                if pyo3_ffi::PyContextVar_Get(extobj.var.as_ptr(), std::ptr::null_mut(), &mut value) < 0 {
+                    return Err(PyErr::fetch(py));
+                }
+                if value.is_null() {
+                    return Ok(false);
+                }
+                let default = value == extobj.default.as_ptr() || capsule_errmask(value) == Some(DEFAULT_ERRMASK);
+                pyo3_ffi::Py_DECREF(value);
+                return Ok(default);
+            }
+        }
         self.geterr.call0(py).and_then(|state| state.bind(py).eq(self.default_errstate.bind(py)))
     }
 }
