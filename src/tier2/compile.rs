@@ -162,7 +162,7 @@ pub fn compile_loop(
     if key.len() != (nl + depth) as usize {
         return Err("entry key does not match the frame".into());
     }
-    let layout = Layout { nl, ss: ss + 1 };
+    let layout = Layout { nl, ss: ss + 1, cached: 0 };
 
     // The entry state, from the observed types.
     let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
@@ -514,6 +514,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn sl_f(&mut self, dst: FReg, slot: u32) {
+        let slot = self.layout.float_view(slot);
         self.note_use(slot, true);
         match self.map.floats.get(&slot) {
             Some(&n) => self.asm.f_mov(dst, FReg::Home(n)),
@@ -522,6 +523,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn ss_f(&mut self, slot: u32, src: FReg) {
+        let slot = self.layout.float_view(slot);
         self.note_use(slot, true);
         match self.map.floats.get(&slot) {
             Some(&n) => self.asm.f_mov(FReg::Home(n), src),

@@ -8,11 +8,18 @@ use once_cell::sync::OnceCell;
 use pyo3_ffi::*;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-/// Where things live in the spill area: `nl` locals, `ss` stack positions.
+/// Where things live in the spill area: `nl` locals, `ss` stack positions, `cached` slots of
+/// array and list facts read once at entry.
+///
+/// A local or stack position has two slots: one for its value as an integer (or truth value),
+/// one (`float_view`) for its value as a double. A position that holds an int in one place
+/// and a double in another (the range counter, then a sum, at the same stack depth) thus
+/// gives each kind a slot of its own, and each may live in a register.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub nl: u32,
     pub ss: u32,
+    pub cached: u32,
 }
 
 impl Layout {
@@ -32,9 +39,22 @@ impl Layout {
     pub fn stack_ptr(&self, d: u32) -> u32 {
         2 * self.nl + 4 * self.ss + d
     }
+    /// The slot holding the double value of local or stack slot `slot` (other slots hold
+    /// integers only and are their own).
+    pub fn float_view(&self, slot: u32) -> u32 {
+        if slot < self.nl + self.ss {
+            2 * self.nl + 5 * self.ss + slot
+        } else {
+            slot
+        }
+    }
+    /// The `i`th slot of facts cached at entry.
+    pub fn cache(&self, i: u32) -> u32 {
+        3 * self.nl + 6 * self.ss + i
+    }
     /// Total slots, rounded to keep the machine stack 16-byte aligned.
     pub fn slots(&self) -> u32 {
-        (2 * self.nl + 5 * self.ss + 1) & !1
+        (3 * self.nl + 6 * self.ss + self.cached + 1) & !1
     }
 }
 
@@ -109,18 +129,19 @@ pub unsafe extern "C" fn enter(frame: *mut InterpreterFrame, spills: *mut u64, m
     for &(k, _) in &map.floats {
         let obj = *slot_ptr(frame, k);
         // Python floats and numpy float64 scalars both keep the double at offset 16.
-        *spills.add(map.layout.local(k) as usize) = *((obj as usize + 16) as *const u64);
+        *spills.add(map.layout.float_view(map.layout.local(k)) as usize) = *((obj as usize + 16) as *const u64);
     }
     for &k in &map.ints {
         *spills.add(map.layout.local(k) as usize) = PyLong_AsLongLong(*slot_ptr(frame, k)) as u64;
     }
     for &(k, kind) in &map.scalars {
         let value = (*slot_ptr(frame, k) as usize + numpy::SCALAR_VALUE) as *const u8;
-        *spills.add(map.layout.local(k) as usize) = match kind {
-            NKind::I64 => *(value as *const i64) as u64,
-            NKind::I32 => *(value as *const i32) as i64 as u64,
-            NKind::F32 => (*(value as *const f32) as f64).to_bits(),
+        let (slot, bits) = match kind {
+            NKind::I64 => (map.layout.local(k), *(value as *const i64) as u64),
+            NKind::I32 => (map.layout.local(k), *(value as *const i32) as i64 as u64),
+            NKind::F32 => (map.layout.float_view(map.layout.local(k)), (*(value as *const f32) as f64).to_bits()),
         };
+        *spills.add(slot as usize) = bits;
     }
     for &d in &map.range_iters {
         let obj = *slot_ptr(frame, map.layout.nl + d);
@@ -145,7 +166,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
     // Locals first: stack values may refer to a local's object. All are boxed before any
     // old value is released, and the old values only after the stack is filled: a value may
     // be an object a replaced local held (min(x, y) is x).
-    let boxed: Vec<(u32, *mut PyObject)> = map.locals.iter().map(|&(k, value)| (k, box_value(frame, spills, value, np))).collect();
+    let boxed: Vec<(u32, *mut PyObject)> = map.locals.iter().map(|&(k, value)| (k, box_value(frame, spills, layout, value, np))).collect();
     let mut released = Vec::with_capacity(boxed.len());
     for (k, obj) in boxed {
         released.push(std::mem::replace(&mut *slot_ptr(frame, k), obj));
@@ -157,7 +178,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         match *fill {
             SlotFill::Keep => {}
             SlotFill::RangeIterWriteback => range_iter_write(*slot, read(0), read(1), read(2)),
-            SlotFill::Value(value) => *slot = box_value(frame, spills, value, np),
+            SlotFill::Value(value) => *slot = box_value(frame, spills, layout, value, np),
             SlotFill::IncRefLocal(k) => *slot = Py_NewRef(*slot_ptr(frame, k)),
             SlotFill::IncRef(obj) => *slot = Py_NewRef(obj as *mut PyObject),
             SlotFill::Null => *slot = std::ptr::null_mut(),
@@ -173,7 +194,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
             SlotFill::Tuple(n, origins) => {
                 let tuple = check(PyTuple_New(n as isize));
                 for (i, origin) in origins.iter().take(n as usize).enumerate() {
-                    let item = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
+                    let item = box_value(frame, spills, layout, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
                     PyTuple_SET_ITEM(tuple, i as isize, item);
                 }
                 *slot = tuple;
@@ -202,7 +223,13 @@ unsafe fn read_home(spills: *mut u64, home: Home) -> u64 {
     }
 }
 
-unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
+unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, layout: Layout, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
+    // Doubles live in their slots' float views.
+    let value = match value {
+        Value::F(kind, Home::Spill(s), o) => Value::F(kind, Home::Spill(layout.float_view(s)), o),
+        Value::N(NKind::F32, Home::Spill(s), o) => Value::N(NKind::F32, Home::Spill(layout.float_view(s)), o),
+        other => other,
+    };
     let origin = match value {
         Value::F(_, _, o) | Value::I(_, o) | Value::N(_, _, o) => Some(o),
         Value::B(..) => None,
