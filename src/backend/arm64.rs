@@ -67,9 +67,10 @@ enum Cc {
     Le,
     Gt,
     Ge,
-    /// Unsigned lower / higher.
+    /// Unsigned lower / higher / higher or same.
     Lo,
     Hi,
+    Hs,
     /// After `fcmp`: less than (ordered) / less or equal (ordered).
     Mi,
     Ls,
@@ -282,6 +283,7 @@ impl Assembler {
             Cc::Ge => dynasm!(self.ops ; .arch aarch64 ; b.ge =>label),
             Cc::Lo => dynasm!(self.ops ; .arch aarch64 ; b.lo =>label),
             Cc::Hi => dynasm!(self.ops ; .arch aarch64 ; b.hi =>label),
+            Cc::Hs => dynasm!(self.ops ; .arch aarch64 ; b.hs =>label),
             Cc::Mi => dynasm!(self.ops ; .arch aarch64 ; b.mi =>label),
             Cc::Ls => dynasm!(self.ops ; .arch aarch64 ; b.ls =>label),
         }
@@ -297,6 +299,7 @@ impl Assembler {
             Cc::Ge => dynasm!(self.ops ; .arch aarch64 ; cset X(d), ge),
             Cc::Lo => dynasm!(self.ops ; .arch aarch64 ; cset X(d), lo),
             Cc::Hi => dynasm!(self.ops ; .arch aarch64 ; cset X(d), hi),
+            Cc::Hs => dynasm!(self.ops ; .arch aarch64 ; cset X(d), hs),
             Cc::Mi => dynasm!(self.ops ; .arch aarch64 ; cset X(d), mi),
             Cc::Ls => dynasm!(self.ops ; .arch aarch64 ; cset X(d), ls),
         }
@@ -759,6 +762,19 @@ impl Assembler {
         self.bcond(signed(cond), label);
     }
 
+    /// Unsigned compare and jump if `a < b` (a negative `a` counts as huge): one test for
+    /// `0 <= a < b` when `b` is a length.
+    pub fn u_jump_if_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        self.bcond(Cc::Lo, label);
+    }
+
+    /// Unsigned compare and jump if `a >= b`.
+    pub fn u_jump_if_not_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        self.bcond(Cc::Hs, label);
+    }
+
     /// Signed compare with a 32-bit immediate and jump.
     pub fn i_jump_if_imm(&mut self, cond: Cond, a: Reg, imm: i32, label: Label) {
         self.cmp_imm(num(a), imm as i64);
@@ -1040,6 +1056,20 @@ mod tests {
         assert_eq!(bytes(|a| a.f_to_i64_trunc(Reg::R0, FReg::F1)), words(&[0x9e780020]));
         // sdiv x16, x1, x3 ; msub x3, x16, x3, x1 ; mov x1, x16
         assert_eq!(bytes(|a| a.i_div_rem(Reg::R1, Reg::R3)), words(&[0x9ac30c30, 0x9b038603, 0xaa1003e1]));
+    }
+
+    #[test]
+    fn unsigned_bounds_checks() {
+        // cmp x1, x2 ; b.lo (two instructions on) / b.hs (two instructions on)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if_below(Reg::R1, Reg::R2, l);
+            a.bind(l);
+            let m = a.new_label();
+            a.u_jump_if_not_below(Reg::R1, Reg::R2, m);
+            a.bind(m);
+        });
+        assert_eq!(code, words(&[0xeb02003f, 0x54000023, 0xeb02003f, 0x54000022]));
     }
 
     /// Executing tests: assemble, place in executable memory, run (natively or under qemu).

@@ -528,6 +528,17 @@ impl Assembler {
         }
     }
 
+    /// Unsigned compare and jump if `a < b` (a negative `a` counts as huge): one test for
+    /// `0 <= a < b` when `b` is a length.
+    pub fn u_jump_if_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jb =>label);
+    }
+
+    /// Unsigned compare and jump if `a >= b`.
+    pub fn u_jump_if_not_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jae =>label);
+    }
+
     /// Signed compare with a 32-bit immediate and jump.
     pub fn i_jump_if_imm(&mut self, cond: Cond, a: Reg, imm: i32, label: Label) {
         dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), imm);
@@ -739,5 +750,19 @@ mod tests {
         // arg0 (rdi) <- R3 must come first.
         let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R3), Arg::Reg(Reg::R3)]));
         assert_eq!(&code[..3], &[0x48, 0x89, 0xf7]);
+    }
+
+    #[test]
+    fn unsigned_bounds_checks() {
+        // cmp rcx, rdx ; jb rel32 0 / cmp rcx, rdx ; jae rel32 0 (labels bound right after)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if_below(Reg::R1, Reg::R2, l);
+            a.bind(l);
+            let m = a.new_label();
+            a.u_jump_if_not_below(Reg::R1, Reg::R2, m);
+            a.bind(m);
+        });
+        assert_eq!(code, [0x48, 0x3b, 0xca, 0x0f, 0x82, 0, 0, 0, 0, 0x48, 0x3b, 0xca, 0x0f, 0x83, 0, 0, 0, 0]);
     }
 }

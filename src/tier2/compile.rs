@@ -84,6 +84,8 @@ struct Compiler<'a> {
     current: usize,
     /// Loop nesting weight of each position (10 per level).
     weights: Vec<u64>,
+    /// Array, list and tuple facts read at entry.
+    cached: Vec<Cached>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
@@ -162,7 +164,8 @@ pub fn compile_loop(
     if key.len() != (nl + depth) as usize {
         return Err("entry key does not match the frame".into());
     }
-    let layout = Layout { nl, ss: ss + 1, cached: 0 };
+    let cached = cache_plan(&key[..nl as usize]);
+    let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum() };
 
     // The entry state, from the observed types.
     let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
@@ -221,14 +224,14 @@ pub fn compile_loop(
     // Two passes: the first learns which slots are used most, the second keeps those in
     // registers.
     let first_pass = compile_pass(&bc, tier1, layout, region.clone(), targets.clone(), &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, SlotMap::default())?;
+        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, &cached, SlotMap::default())?;
     let map = if super::REGISTER_HOMES.load(std::sync::atomic::Ordering::Relaxed) {
         SlotMap::choose(&first_pass.usage)
     } else {
         SlotMap::default()
     };
     let pass = compile_pass(&bc, tier1, layout, region, targets, &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state, &entry_map, &weights, map)?;
+        &guard_exits, header_pos, entry_state, &entry_map, &weights, &cached, map)?;
     let _ = py;
     if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
         // Debugging aid: the machine code, for `objdump -D -b binary -mi386:x86-64`.
@@ -250,6 +253,60 @@ pub fn compile_loop(
         compiled_at_backedges: 0,
         entries: Default::default(),
     })
+}
+
+/// Facts about an array, list or tuple local that cannot change while tier-2 code runs: it
+/// runs no Python code (anything that could is an exit) and never rebinds such a local, so
+/// nothing can reshape, resize or replace the object until the next exit. They are read
+/// once at entry into cache slots, starting at `first`.
+#[derive(Clone, Copy)]
+struct Cached {
+    local: u32,
+    ty: EntryTy,
+    first: u32,
+}
+
+impl Cached {
+    /// Arrays: data pointer, then each dimension, then each stride. Lists: size and item
+    /// pointer. Tuples: size.
+    fn slots(&self) -> u32 {
+        match self.ty {
+            EntryTy::Array { ndim, .. } => 1 + 2 * ndim as u32,
+            EntryTy::List => 2,
+            _ => 1,
+        }
+    }
+    fn data(&self) -> u32 {
+        self.first
+    }
+    fn dim(&self, axis: u32) -> u32 {
+        self.first + 1 + axis
+    }
+    fn stride(&self, axis: u32) -> u32 {
+        match self.ty {
+            EntryTy::Array { ndim, .. } => self.first + 1 + ndim as u32 + axis,
+            _ => unreachable!("only arrays have strides"),
+        }
+    }
+    fn size(&self) -> u32 {
+        self.first
+    }
+    fn items(&self) -> u32 {
+        self.first + 1
+    }
+}
+
+fn cache_plan(locals: &[EntryTy]) -> Vec<Cached> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (k, ty) in locals.iter().enumerate() {
+        if matches!(ty, EntryTy::Array { .. } | EntryTy::List | EntryTy::Tuple) {
+            let c = Cached { local: k as u32, ty: *ty, first: next };
+            next += c.slots();
+            out.push(c);
+        }
+    }
+    out
 }
 
 struct Pass {
@@ -276,6 +333,7 @@ fn compile_pass(
     entry_state: State,
     entry_map: &EntryMap,
     weights: &[u64],
+    cached: &[Cached],
     map: SlotMap,
 ) -> Result<Pass, String> {
     let mut c = Compiler {
@@ -306,6 +364,7 @@ fn compile_pass(
         },
         current: header_pos,
         weights: weights.to_vec(),
+        cached: cached.to_vec(),
         map,
         usage: HashMap::new(),
     };
@@ -315,6 +374,7 @@ fn compile_pass(
     c.asm.reserve_spill(spill_bytes);
     c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(entry_map as *const EntryMap as u64)]);
     c.reload(true);
+    c.read_cached_facts();
     let first = c.version(header_pos, entry_state);
     c.asm.jump(first);
     while let Some((pos, state, label)) = c.work.pop() {
@@ -554,6 +614,55 @@ impl<'a> Compiler<'a> {
                 self.asm.load_spill(Reg::Home(n), slot);
             }
         }
+    }
+
+    /// Entry: read each array's data pointer, dimensions and strides, and each list's or
+    /// tuple's size and items, into their cache slots.
+    fn read_cached_facts(&mut self) {
+        use super::numpy::{ARRAY_DATA, ARRAY_DIMS, ARRAY_STRIDES};
+        for c in self.cached.clone() {
+            self.asm.load_slot(Reg::R3, c.local);
+            match c.ty {
+                EntryTy::Array { ndim, .. } => {
+                    self.asm.load_field(Reg::R0, Reg::R3, ARRAY_DATA);
+                    self.ss_i(self.layout.cache(c.data()), Reg::R0);
+                    for axis in 0..ndim as u32 {
+                        self.asm.load_field(Reg::R1, Reg::R3, ARRAY_DIMS);
+                        self.asm.load_field(Reg::R0, Reg::R1, 8 * axis as i32);
+                        self.ss_i(self.layout.cache(c.dim(axis)), Reg::R0);
+                        self.asm.load_field(Reg::R1, Reg::R3, ARRAY_STRIDES);
+                        self.asm.load_field(Reg::R0, Reg::R1, 8 * axis as i32);
+                        self.ss_i(self.layout.cache(c.stride(axis)), Reg::R0);
+                    }
+                }
+                EntryTy::List => {
+                    self.asm.load_field(Reg::R0, Reg::R3, 16); // ob_size
+                    self.ss_i(self.layout.cache(c.size()), Reg::R0);
+                    self.asm.load_field(Reg::R0, Reg::R3, 24); // ob_item
+                    self.ss_i(self.layout.cache(c.items()), Reg::R0);
+                }
+                _ => {
+                    self.asm.load_field(Reg::R0, Reg::R3, 16); // ob_size
+                    self.ss_i(self.layout.cache(c.size()), Reg::R0);
+                }
+            }
+        }
+    }
+
+    fn cached_of(&self, k: u32) -> Option<Cached> {
+        self.cached.iter().find(|c| c.local == k).copied()
+    }
+
+    /// `index` (in R0) made a valid offset for a sequence of `length` (loaded into R1):
+    /// a negative index counts from the end, as numpy and lists do; `exit` if out of range.
+    fn bounds_check(&mut self, length: u32, exit: Label) {
+        let ok = self.asm.new_label();
+        self.sl_i(Reg::R1, self.layout.cache(length));
+        // 0 <= index < length in one unsigned compare; only negative indices go on.
+        self.asm.u_jump_if_below(Reg::R0, Reg::R1, ok);
+        self.asm.i_add(Reg::R0, Reg::R1);
+        self.asm.u_jump_if_not_below(Reg::R0, Reg::R1, exit);
+        self.asm.bind(ok);
     }
 
     // --- loading operands ----------------------------------------------------------------
@@ -1142,13 +1251,10 @@ impl<'a> Compiler<'a> {
             }
             (Builtin::Len, 1) => {
                 let Slot::LocalObj(k, ty) = args[0] else { return None };
-                self.asm.load_slot(Reg::R1, k);
+                let c = self.cached_of(k)?;
                 match ty {
-                    EntryTy::Array { .. } => {
-                        self.asm.load_field(Reg::R1, Reg::R1, super::numpy::ARRAY_DIMS);
-                        self.asm.load_field(Reg::R0, Reg::R1, 0);
-                    }
-                    EntryTy::List | EntryTy::Tuple => self.asm.load_field(Reg::R0, Reg::R1, 16), // ob_size
+                    EntryTy::Array { .. } => self.sl_i(Reg::R0, self.layout.cache(c.dim(0))),
+                    EntryTy::List | EntryTy::Tuple => self.sl_i(Reg::R0, self.layout.cache(c.size())),
                     _ => return None,
                 }
                 let home = self.layout.stack(base);
@@ -1904,26 +2010,18 @@ impl<'a> Compiler<'a> {
 
     /// Address of an array element into S0, checking every index (negative ones wrap, as
     /// numpy does); `exit` on an index out of bounds.
-    fn array_element_address(&mut self, k: u32, indices: &[Home], exit: Label) {
-        use super::numpy::*;
-        self.asm.load_slot(Reg::R3, k);
-        self.asm.load_field(Reg::S0, Reg::R3, ARRAY_DATA);
+    fn array_element_address(&mut self, k: u32, indices: &[Home], exit: Label) -> Option<()> {
+        let c = self.cached_of(k)?;
+        self.sl_i(Reg::S0, self.layout.cache(c.data()));
         for (axis, home) in indices.iter().enumerate() {
-            let axis = axis as i32;
+            let axis = axis as u32;
             self.load_i(Reg::R0, *home);
-            self.asm.load_field(Reg::R1, Reg::R3, ARRAY_DIMS);
-            self.asm.load_field(Reg::R1, Reg::R1, 8 * axis);
-            let nonneg = self.asm.new_label();
-            self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
-            self.asm.i_add(Reg::R0, Reg::R1);
-            self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
-            self.asm.bind(nonneg);
-            self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
-            self.asm.load_field(Reg::R2, Reg::R3, ARRAY_STRIDES);
-            self.asm.load_field(Reg::R2, Reg::R2, 8 * axis);
+            self.bounds_check(c.dim(axis), exit);
+            self.sl_i(Reg::R2, self.layout.cache(c.stride(axis)));
             self.asm.i_mul(Reg::R0, Reg::R2);
             self.asm.i_add(Reg::S0, Reg::R0);
         }
+        Some(())
     }
 
     /// The index operand of a subscript as per-axis homes, for an array of `ndim` dims.
@@ -1945,7 +2043,7 @@ impl<'a> Compiler<'a> {
             Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
                 let indices = self.index_homes(index, p + 1, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
-                self.array_element_address(k, &indices, exit);
+                self.array_element_address(k, &indices, exit)?;
                 let h = Home::Spill(home);
                 // The element as the scalar numpy's indexing returns: float64 as a double;
                 // float32, int64 and int32 as numpy scalars of their own (NKind).
@@ -1985,22 +2083,17 @@ impl<'a> Compiler<'a> {
                 // Items are guarded to one type, chosen from the items there now.
                 let ints = unsafe { self.items_are_ints(k) };
                 let exit = self.exit(pos, &pre, true, "list_item");
-                self.asm.load_slot(Reg::R3, k);
+                let c = self.cached_of(k)?;
                 self.load_i(Reg::R0, h);
-                self.asm.load_field(Reg::R1, Reg::R3, 16); // ob_size
-                let nonneg = self.asm.new_label();
-                self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
-                self.asm.i_add(Reg::R0, Reg::R1);
-                self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
-                self.asm.bind(nonneg);
-                self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
+                self.bounds_check(c.size(), exit);
                 self.asm.load_imm(Reg::R2, 8);
                 self.asm.i_mul(Reg::R0, Reg::R2);
                 if ty == EntryTy::List {
-                    self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
+                    self.sl_i(Reg::R1, self.layout.cache(c.items()));
                     self.asm.i_add(Reg::R1, Reg::R0);
                     self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
                 } else {
+                    self.asm.load_slot(Reg::R3, k);
                     self.asm.i_add(Reg::R0, Reg::R3);
                     self.asm.load_field(Reg::R1, Reg::R0, 24); // ob_item[i], inline
                 }
@@ -2068,7 +2161,7 @@ impl<'a> Compiler<'a> {
         let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "array_index");
-        self.array_element_address(k, &indices, exit);
+        self.array_element_address(k, &indices, exit)?;
         match dtype {
             Dtype::F64 => {
                 self.load_f(FReg::F0, &value)?;
