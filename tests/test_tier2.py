@@ -624,7 +624,7 @@ DTYPES = [
          exits=["array_store_value"], id="i64-i32-out-of-range"),
     case(copy_elements, INTS * 2**40, np.zeros(N), rtype=np.ndarray, id="i64-f64"),
     case(copy_elements, arr(SIGNED, _4000=NAN), np.zeros(N, dtype=np.float32), rtype=np.ndarray,
-         exits=["array_index"], id="f64-f32-nan"),
+         exits=["nonfinite_value"], id="f64-f32-nan"),
     case(float32_store, np.zeros(N, dtype=np.float32), 1e-3, rtype=np.ndarray),
     case(float32_store, np.zeros(N, dtype=np.float32), 1e-42, rtype=np.ndarray, id="float32_store-subnormal"),
     case(float32_store, np.zeros(N, dtype=np.float32), 1e36, rtype=np.ndarray, exits=["array_store_value"],
@@ -957,7 +957,7 @@ def int_truth(n):
 
 BOOLEANS = [
     case(boolean_values, arr(SIGNED), rtype=tuple),
-    case(boolean_values, arr(SIGNED, _4000=NAN), rtype=tuple, exits=["array_index"], id="boolean_values-nan"),
+    case(boolean_values, arr(SIGNED, _4000=NAN), rtype=tuple, exits=["nonfinite_value"], id="boolean_values-nan"),
     case(boolean_values, INTS.copy(), rtype=tuple, id="boolean_values-int64"),
     case(chained_ranges, arr(SIGNED), -1.0, 3.0, rtype=int),
     case(chained_ranges, lst(SIGNED), -1, 3, rtype=int, id="chained_ranges-list-int-bounds"),
@@ -1154,7 +1154,7 @@ EXITS = [
     case(int_true_divide_by_zero, N, raises=ZeroDivisionError, exits=["int_true_divide"]),
     case(divide_by_float_counter, N, raises=ZeroDivisionError),
     # NaN and infinity in the data: numpy's warnings (or none) must match.
-    case(numerical_loop, at(NAN), rtype=np.float64, warns=[], exits=["array_index"], id="numerical-nan"),
+    case(numerical_loop, at(NAN), rtype=np.float64, warns=[], exits=["nonfinite_value"], id="numerical-nan"),
     case(numerical_loop, at(INF), rtype=np.float64, warns=[], id="numerical-inf"),
     case(
         sum_values,
@@ -1165,9 +1165,9 @@ EXITS = [
     ),
     case(invalid_mul, at(INF), rtype=np.float64, warns=[warning("invalid value encountered in scalar multiply")]),
     case(invalid_mul, at(-INF), rtype=np.float64, id="invalid_mul-negative"),
-    case(count_above, arr(UNIT, _3000=NAN, _4000=INF, _4001=-INF), rtype=int, warns=[], exits=["array_index"]),
-    case(count_above, lst_at(NAN), rtype=int, warns=[], exits=["list_item"], id="count_above-list"),
-    case(list_loop, lst_at(NAN), rtype=float, exits=["list_item"], id="list-nan"),
+    case(count_above, arr(UNIT, _3000=NAN, _4000=INF, _4001=-INF), rtype=int, warns=[], exits=["nonfinite_value"]),
+    case(count_above, lst_at(NAN), rtype=int, warns=[], exits=["nonfinite_value"], id="count_above-list"),
+    case(list_loop, lst_at(NAN), rtype=float, exits=["nonfinite_value"], id="list-nan"),
     case(list_loop, lst_at(INF), rtype=float, id="list-inf"),
     case(list_loop, lst_at(-INF), rtype=float, id="list-minus-inf"),
     # Results that overflow: numpy warns, Python float ** raises, Python float * gives inf.
@@ -2022,7 +2022,7 @@ def negate_min_int(x):
 
 FLOWS = [
     case(nested_list_with_ints, lst_at(3, 1234, lst_at(-2, 3001, lst_at(7, 4999))), 50, 100, rtype=tuple, exits=["list_item"]),
-    case(nested_array_with_nans, arr(MATRIX, _2400=NAN, _4810=INF), [20, 40], rtype=np.ndarray, exits=["array_index"]),
+    case(nested_array_with_nans, arr(MATRIX, _2400=NAN, _4810=INF), [20, 40], rtype=np.ndarray, exits=["float_special"]),
     case(inner_break, lst(UNIT[:60]), rtype=tuple),
     case(loop_else, arr(), 2.0, rtype=np.float64, id="loop_else-no-break"),
     case(loop_else, at(3.0), 2.0, rtype=np.float64, id="loop_else-break"),

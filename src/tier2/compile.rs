@@ -86,6 +86,10 @@ struct Compiler<'a> {
     weights: Vec<u64>,
     /// Array, list and tuple facts read at entry.
     cached: Vec<Cached>,
+    /// Stack depths holding loaded doubles not yet checked to be finite (see
+    /// `passes_unchecked`), and whether the instruction being compiled left one.
+    unchecked: Vec<u32>,
+    loaded_unchecked: bool,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
@@ -365,6 +369,8 @@ fn compile_pass(
         current: header_pos,
         weights: weights.to_vec(),
         cached: cached.to_vec(),
+        unchecked: Vec::new(),
+        loaded_unchecked: false,
         map,
         usage: HashMap::new(),
     };
@@ -508,15 +514,23 @@ impl<'a> Compiler<'a> {
 
     /// Compile from `pos` in `state` until control leaves the straight line.
     fn run(&mut self, mut pos: usize, mut state: State) -> Result<(), String> {
+        self.unchecked.clear();
         loop {
             let instr = &self.bc.instrs[pos];
+            if !self.passes_unchecked(instr, &state) {
+                self.check_unchecked(pos, &state);
+            }
             let before = state.clone();
             self.current = pos;
+            let depth = Self::depth(&state);
             match self.gen(pos, &mut state) {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
+                    self.track_unchecked(instr, depth, &state);
                     pos += 1;
                     if !self.region.contains(&pos) || self.targets.contains(&pos) {
+                        // Block versions hold finite doubles only.
+                        self.check_unchecked(pos, &state);
                         let label = self.version(pos, state);
                         self.asm.jump(label);
                         return Ok(());
@@ -529,6 +543,65 @@ impl<'a> Compiler<'a> {
                     self.asm.jump(label);
                     return Ok(());
                 }
+            }
+        }
+    }
+
+    // --- doubles loaded but not yet known to be finite ------------------------------------
+    //
+    // Unboxed doubles are finite: comparisons, min/max, conversions and stores rely on it, and
+    // an arithmetic result that is not finite exits before the operation (numpy warns there,
+    // and CPython's float ** raises). A NaN or infinity read from an array or a list is no
+    // error, though, just a value tier 2 leaves to the interpreter; and `+`, `-` and `*` turn a
+    // non-finite operand into a non-finite result, which their own check catches. So a loaded
+    // double is checked only when something other than these operations is about to use it
+    // (or the block ends): most loads in arithmetic need no check of their own.
+
+    /// Whether `instr` may run with unchecked doubles on the stack: loads and pushes, and
+    /// `+ - *` on doubles (whose result check covers their operands).
+    fn passes_unchecked(&self, instr: &crate::bytecode::Instr, state: &State) -> bool {
+        match instr.op {
+            Op::LOAD_FAST | Op::LOAD_FAST_CHECK | Op::LOAD_CONST | Op::NOP | Op::BINARY_SUBSCR => true,
+            Op::BINARY_OP => {
+                let d = state.stack.len();
+                let float = |s: &Slot| matches!(s, Slot::F(..));
+                matches!(instr.arg, 0 | 13 | 10 | 23 | 5 | 18)
+                    && d >= 2
+                    && (float(&state.stack[d - 2]) || float(&state.stack[d - 1]))
+                    && !state.stack[d - 2..].iter().any(|s| matches!(s, Slot::N(..)))
+            }
+            _ => false,
+        }
+    }
+
+    /// After an instruction that passed: its operands are covered, and a double it loaded is
+    /// unchecked.
+    fn track_unchecked(&mut self, instr: &crate::bytecode::Instr, depth: u32, state: &State) {
+        match instr.op {
+            Op::BINARY_OP => self.unchecked.retain(|&d| d + 2 < depth),
+            Op::BINARY_SUBSCR => {
+                self.unchecked.retain(|&d| d + 2 < depth);
+                if self.loaded_unchecked {
+                    self.unchecked.push(depth - 2);
+                }
+            }
+            _ => {}
+        }
+        self.loaded_unchecked = false;
+        debug_assert!(self.unchecked.iter().all(|&d| (d as usize) < state.stack.len()));
+    }
+
+    /// Exit at `pos` (the state there holds the values as they are) for any unchecked double
+    /// that is not finite.
+    fn check_unchecked(&mut self, pos: usize, state: &State) {
+        if self.unchecked.is_empty() {
+            return;
+        }
+        let exit = self.exit(pos, state, true, "nonfinite_value");
+        for d in std::mem::take(&mut self.unchecked) {
+            let slot = state.stack[d as usize];
+            if self.load_f(FReg::F0, &slot).is_some() {
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
             }
         }
     }
@@ -2054,8 +2127,8 @@ impl<'a> Compiler<'a> {
                         } else {
                             self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
                         }
-                        // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
-                        self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                        // Checked for NaN and infinity before anything but arithmetic uses it.
+                        self.loaded_unchecked = true;
                         self.ss_f(home, FReg::F0);
                         if dtype == Dtype::F64 {
                             Slot::F(FKind::NpF64, h, Origin::Fresh)
@@ -2112,7 +2185,7 @@ impl<'a> Compiler<'a> {
                     self.asm.load_field(Reg::R2, Reg::R1, 8);
                     self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
                     self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
-                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                    self.loaded_unchecked = true;
                     self.ss_f(home, FReg::F0);
                     Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
                 };
