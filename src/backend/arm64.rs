@@ -41,6 +41,9 @@ fn num(reg: Reg) -> u8 {
     }
 }
 
+/// Integer home registers (tier 2): x23-x25.
+pub const I_HOMES: u8 = 3;
+
 /// Integer homes (x23-x25) are callee-saved and saved by the prologue.
 pub fn i_home_is_callee_saved(_n: u8) -> bool {
     true
@@ -120,6 +123,8 @@ pub struct Assembler {
     localsplus: i32,
     refcounts: RefcountModel,
     dealloc: u64,
+    /// Offset of the last label bound (code there may be reached by a jump).
+    last_bind: usize,
 }
 
 impl Assembler {
@@ -130,6 +135,7 @@ impl Assembler {
             localsplus: localsplus as i32,
             refcounts,
             dealloc: dealloc as u64,
+            last_bind: usize::MAX,
         }
     }
 
@@ -139,6 +145,13 @@ impl Assembler {
 
     pub fn bind(&mut self, label: Label) {
         dynasm!(self.ops ; .arch aarch64 ; =>label);
+        self.last_bind = self.offset();
+    }
+
+    /// Whether a label is bound at the current offset (then what a register held just
+    /// before is not known to hold on every path reaching here).
+    pub fn at_label(&self) -> bool {
+        self.last_bind == self.offset()
     }
 
     /// Offset of the next byte to be emitted.
@@ -711,7 +724,7 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; fcvtzs X(num(dst)), D(fnum(src)));
     }
 
-    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
+    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set). May clobber F5.
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
         dynasm!(self.ops ; .arch aarch64
             ; fmov x16, D(fnum(reg))

@@ -1,8 +1,9 @@
 //! x86_64 implementation of the macro-assembler, with dynasm.
 //!
 //! System V ABI. Pinned: rbx = frame, r12 = thread state. Scratch: rax (R0), rcx (R1),
-//! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1). The prologue saves rbx,
-//! r12-r15 (five pushes keep the stack 16-byte aligned at calls).
+//! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1; tier 2's integer home 1, so
+//! tier-2 templates never use S1). The prologue saves rbx, r12-r15 (five pushes keep the
+//! stack 16-byte aligned at calls).
 
 use super::{Arg, Cond, FOp, FReg, IOp, Label, RefcountModel, Reg};
 use dynasmrt::x64::X64Relocation;
@@ -35,10 +36,16 @@ fn num(reg: Reg) -> u8 {
         Reg::S0 => R13,
         Reg::S1 => R14,
         Reg::Home(0) => 15,
-        Reg::Home(1) => R8,
-        Reg::Home(_) => R9,
+        Reg::Home(1) => R14,
+        Reg::Home(2) => R8,
+        Reg::Home(3) => R9,
+        Reg::Home(_) => RDI,
     }
 }
+
+/// Integer home registers (tier 2): r15 and r14 (callee-saved: the prologue saves them and
+/// nothing else uses them), r8, r9 and rdi (argument registers: written back around calls).
+pub const I_HOMES: u8 = 5;
 
 fn fnum(reg: FReg) -> u8 {
     match reg {
@@ -52,9 +59,9 @@ fn fnum(reg: FReg) -> u8 {
     }
 }
 
-/// Which integer home registers survive calls (r15 does; r8 and r9 do not).
+/// Which integer home registers survive calls (r15 and r14 do; r8, r9 and rdi do not).
 pub fn i_home_is_callee_saved(n: u8) -> bool {
-    n == 0
+    n <= 1
 }
 
 pub struct Assembler {
@@ -63,6 +70,8 @@ pub struct Assembler {
     localsplus: i32,
     refcounts: RefcountModel,
     dealloc: u64,
+    /// Offset of the last label bound (code there may be reached by a jump).
+    last_bind: usize,
 }
 
 impl Assembler {
@@ -73,6 +82,7 @@ impl Assembler {
             localsplus: localsplus as i32,
             refcounts,
             dealloc: dealloc as u64,
+            last_bind: usize::MAX,
         }
     }
 
@@ -82,6 +92,13 @@ impl Assembler {
 
     pub fn bind(&mut self, label: Label) {
         dynasm!(self.ops ; .arch x64 ; =>label);
+        self.last_bind = self.offset();
+    }
+
+    /// Whether a label is bound at the current offset (then what a register held just
+    /// before is not known to hold on every path reaching here).
+    pub fn at_label(&self) -> bool {
+        self.last_bind == self.offset()
     }
 
     /// Offset of the next byte to be emitted.
@@ -469,14 +486,16 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; cvttsd2si Rq(num(dst)), Rx(fnum(src)));
     }
 
-    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
+    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set). Clobbers F5.
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
+        debug_assert!(reg != FReg::F5);
+        // x - x is 0 for a finite x and NaN for NaN and the infinities (F5 is scratch).
+        let r = fnum(reg);
         dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(reg))
-            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
-            ; and r11, r10
-            ; cmp r11, r10
-            ; je =>label
+            ; movapd xmm5, Rx(r)
+            ; subsd xmm5, Rx(r)
+            ; ucomisd xmm5, xmm5
+            ; jp =>label
         );
     }
 

@@ -90,10 +90,20 @@ struct Compiler<'a> {
     /// `passes_unchecked`), and whether the instruction being compiled left one.
     unchecked: Vec<u32>,
     loaded_unchecked: bool,
+    /// The last slot store: (code offset after it, slot, register stored). A load of the
+    /// same slot into the same register right after it (no label between) is left out.
+    just_stored: Option<(usize, u32, Stored)>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
     usage: HashMap<u32, (u64, u64)>,
+}
+
+/// The register a slot store wrote from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    I(Reg),
+    F(FReg),
 }
 
 /// Which spill slots live in which home registers for a whole unit.
@@ -371,6 +381,7 @@ fn compile_pass(
         cached: cached.to_vec(),
         unchecked: Vec::new(),
         loaded_unchecked: false,
+        just_stored: None,
         map,
         usage: HashMap::new(),
     };
@@ -489,7 +500,7 @@ impl<'a> Compiler<'a> {
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
                 Slot::Range => SlotFill::NewRange,
-                Slot::Tuple(n, origins) => SlotFill::Tuple(n, origins),
+                Slot::Tuple(n, items) => SlotFill::Tuple(n, items),
             })
             .collect();
         let label = self.asm.new_label();
@@ -561,7 +572,7 @@ impl<'a> Compiler<'a> {
     /// `+ - *` on doubles (whose result check covers their operands).
     fn passes_unchecked(&self, instr: &crate::bytecode::Instr, state: &State) -> bool {
         match instr.op {
-            Op::LOAD_FAST | Op::LOAD_FAST_CHECK | Op::LOAD_CONST | Op::NOP | Op::BINARY_SUBSCR => true,
+            Op::LOAD_FAST | Op::LOAD_FAST_CHECK | Op::LOAD_CONST | Op::NOP | Op::BINARY_SUBSCR | Op::BUILD_TUPLE => true,
             Op::BINARY_OP => {
                 let d = state.stack.len();
                 let float = |s: &Slot| matches!(s, Slot::F(..));
@@ -579,6 +590,7 @@ impl<'a> Compiler<'a> {
     fn track_unchecked(&mut self, instr: &crate::bytecode::Instr, depth: u32, state: &State) {
         match instr.op {
             Op::BINARY_OP => self.unchecked.retain(|&d| d + 2 < depth),
+            Op::BUILD_TUPLE => self.unchecked.retain(|&d| d + instr.arg < depth),
             Op::BINARY_SUBSCR => {
                 self.unchecked.retain(|&d| d + 2 < depth);
                 if self.loaded_unchecked {
@@ -632,6 +644,9 @@ impl<'a> Compiler<'a> {
 
     fn sl_i(&mut self, dst: Reg, slot: u32) {
         self.note_use(slot, false);
+        if self.just_stored == Some((self.asm.offset(), slot, Stored::I(dst))) && !self.asm.at_label() {
+            return; // the register still holds what was just stored there
+        }
         match self.map.ints.get(&slot) {
             Some(&n) => self.asm.mov(dst, Reg::Home(n)),
             None => self.asm.load_spill(dst, slot),
@@ -644,11 +659,15 @@ impl<'a> Compiler<'a> {
             Some(&n) => self.asm.mov(Reg::Home(n), src),
             None => self.asm.store_spill(slot, src),
         }
+        self.just_stored = Some((self.asm.offset(), slot, Stored::I(src)));
     }
 
     fn sl_f(&mut self, dst: FReg, slot: u32) {
         let slot = self.layout.float_view(slot);
         self.note_use(slot, true);
+        if self.just_stored == Some((self.asm.offset(), slot, Stored::F(dst))) && !self.asm.at_label() {
+            return; // the register still holds what was just stored there
+        }
         match self.map.floats.get(&slot) {
             Some(&n) => self.asm.f_mov(dst, FReg::Home(n)),
             None => self.asm.load_spill_f(dst, slot),
@@ -662,6 +681,7 @@ impl<'a> Compiler<'a> {
             Some(&n) => self.asm.f_mov(FReg::Home(n), src),
             None => self.asm.store_spill_f(slot, src),
         }
+        self.just_stored = Some((self.asm.offset(), slot, Stored::F(src)));
     }
 
     /// Write register-resident slots back to memory (before anything reads the spill area,
@@ -765,7 +785,7 @@ impl<'a> Compiler<'a> {
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
             Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::N(_, _, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
-            Slot::Tuple(n, origins) => origins[..n as usize].contains(&Origin::Local(k)),
+            Slot::Tuple(n, items) => items[..n as usize].iter().any(|&(_, o)| o == Origin::Local(k)),
             _ => false,
         })
     }
@@ -941,18 +961,25 @@ impl<'a> Compiler<'a> {
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
             Op::STORE_SUBSCR if d >= 3 => self.gen_store_subscr(pos, state),
             Op::BUILD_TUPLE if (2..=3).contains(&instr.arg) && d >= instr.arg => {
-                // An index tuple of ints, kept in the range spills of its stack position.
+                // An index tuple of ints, built at compile time: constants and locals stay
+                // where they are; values computed on the stack move to the range spills of
+                // the tuple's position, which nothing else writes while the tuple lives.
                 let n = instr.arg;
                 let p = d - n;
-                let mut origins = [Origin::Fresh; 3];
+                let mut items = [(Home::Imm(0), Origin::Fresh); 3];
                 for i in 0..n {
                     let Slot::I(h, o) = state.stack[(p + i) as usize] else { return None };
-                    origins[i as usize] = o;
-                    self.load_i(Reg::R0, h);
-                    self.ss_i(self.layout.range(p, i), Reg::R0);
+                    items[i as usize] = match (h, o) {
+                        (Home::Imm(_), _) | (_, Origin::Local(_)) => (h, o),
+                        _ => {
+                            self.load_i(Reg::R0, h);
+                            self.ss_i(self.layout.range(p, i), Reg::R0);
+                            (Home::Spill(self.layout.range(p, i)), o)
+                        }
+                    };
                 }
                 state.stack.truncate(p as usize);
-                state.stack.push(Slot::Tuple(n as u8, origins));
+                state.stack.push(Slot::Tuple(n as u8, items));
                 Some(Step::Next)
             }
             _ => None,
@@ -2088,6 +2115,22 @@ impl<'a> Compiler<'a> {
         self.sl_i(Reg::S0, self.layout.cache(c.data()));
         for (axis, home) in indices.iter().enumerate() {
             let axis = axis as u32;
+            if let Home::Imm(index) = *home {
+                if let Ok(index @ 0..=0x7fff_ffff) = i32::try_from(index as i64) {
+                    // A constant index (`points[i, 0]`): one compare with the dimension.
+                    self.sl_i(Reg::R1, self.layout.cache(c.dim(axis)));
+                    self.asm.i_jump_if_imm(Cond::Le, Reg::R1, index, exit);
+                    if index != 0 {
+                        self.sl_i(Reg::R2, self.layout.cache(c.stride(axis)));
+                        if index != 1 {
+                            self.asm.load_imm(Reg::R0, index as u64);
+                            self.asm.i_mul(Reg::R2, Reg::R0);
+                        }
+                        self.asm.i_add(Reg::S0, Reg::R2);
+                    }
+                    continue;
+                }
+            }
             self.load_i(Reg::R0, *home);
             self.bounds_check(c.dim(axis), exit);
             self.sl_i(Reg::R2, self.layout.cache(c.stride(axis)));
@@ -2098,10 +2141,10 @@ impl<'a> Compiler<'a> {
     }
 
     /// The index operand of a subscript as per-axis homes, for an array of `ndim` dims.
-    fn index_homes(&self, index: Slot, p: u32, ndim: u8) -> Option<Vec<Home>> {
+    fn index_homes(&self, index: Slot, ndim: u8) -> Option<Vec<Home>> {
         match (index, ndim) {
             (Slot::I(h, _), 1) => Some(vec![h]),
-            (Slot::Tuple(n, _), _) if n == ndim => Some((0..n as u32).map(|i| Home::Spill(self.layout.range(p, i))).collect()),
+            (Slot::Tuple(n, items), _) if n == ndim => Some(items[..n as usize].iter().map(|&(h, _)| h).collect()),
             _ => None,
         }
     }
@@ -2114,7 +2157,7 @@ impl<'a> Compiler<'a> {
         let pre = state.clone();
         match container {
             Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
-                let indices = self.index_homes(index, p + 1, ndim)?;
+                let indices = self.index_homes(index, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
                 self.array_element_address(k, &indices, exit)?;
                 let h = Home::Spill(home);
@@ -2231,7 +2274,7 @@ impl<'a> Compiler<'a> {
         if !accepted {
             return None;
         }
-        let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
+        let indices = self.index_homes(index, ndim)?;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "array_index");
         self.array_element_address(k, &indices, exit)?;

@@ -84,8 +84,8 @@ pub enum SlotFill {
     NewRangeIter,
     /// `range(start, stop, step)` that only existed in registers: create it.
     NewRange,
-    /// A tuple of `n` ints (values in the position's first `n` range spills).
-    Tuple(u8, [Origin; 3]),
+    /// A tuple of `n` ints: each one's home and origin.
+    Tuple(u8, [(Home, Origin); 3]),
 }
 
 /// Everything an exit needs, owned by the loop's code.
@@ -191,10 +191,10 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
                 Py_XDECREF(args.1);
                 Py_XDECREF(args.2);
             }
-            SlotFill::Tuple(n, origins) => {
+            SlotFill::Tuple(n, items) => {
                 let tuple = check(PyTuple_New(n as isize));
-                for (i, origin) in origins.iter().take(n as usize).enumerate() {
-                    let item = box_value(frame, spills, layout, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
+                for (i, &(home, origin)) in items.iter().take(n as usize).enumerate() {
+                    let item = box_value(frame, spills, layout, Value::I(home, origin), np);
                     PyTuple_SET_ITEM(tuple, i as isize, item);
                 }
                 *slot = tuple;

@@ -344,9 +344,9 @@ pub enum Slot {
     RangeIter { real: bool },
     /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
     Range,
-    /// A tuple of `n` (2 or 3) ints, an index tuple: values in the range spills of this
-    /// position (origins past `n` unused).
-    Tuple(u8, [Origin; 3]),
+    /// A tuple of `n` (2 or 3) ints, an index tuple: each item's home and origin (a local's
+    /// own home, a constant, or the position's range spills for values computed on the stack).
+    Tuple(u8, [(Home, Origin); 3]),
     /// A constant object (address) tier 2 does not operate on.
     ConstObj(usize),
 }
