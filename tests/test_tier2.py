@@ -2038,8 +2038,8 @@ FLOWS = [
     case(handled_index_error, arr(), rtype=tuple),
     case(truthiness, arr(UNIT, _3000=0.0, _4000=-0.0, _4001=5e-324), rtype=int),
     case(truthiness, lst_at(-0.0, 4000, lst_at(0.0, 3000)), rtype=int, id="truthiness-list"),
-    case(iterate_directly, arr(), rtype=np.float64, tier2=None),
-    case(iterate_directly, lst(), rtype=float, tier2=None, id="iterate_directly-list"),
+    case(iterate_directly, arr(), rtype=np.float64),
+    case(iterate_directly, lst(), rtype=float, id="iterate_directly-list"),
     case(iterate_enumerate, arr(), rtype=np.float64, tier2=None),
     case(augmented_item, arr(SIGNED), rtype=np.ndarray, tier2=None),
     case(prefix_sums, arr(SIGNED), rtype=np.ndarray),
@@ -2078,6 +2078,156 @@ FLOWS = [
 @pytest.mark.parametrize("fn, args, expect", FLOWS)
 def test_exit_and_continue(fn, args, expect):
     _run_case(fn, args, expect)
+
+
+# --- iterating directly over arrays, lists and tuples (`for x in data`) -------------------
+
+
+def sum_of_squares(data):
+    total = 0.0
+    for x in data:
+        total += x * x
+    return total
+
+
+def iterate_views(a):
+    # Views with other strides: every other element, reversed.
+    total = 0.0
+    for x in a[::2]:
+        total = total * 0.5 + x
+    for x in a[::-1]:
+        total = total * 0.5 - x
+    return total
+
+
+def iterate_ints(data):
+    total = 0
+    for x in data:
+        total += x * 3 - 1
+    return total
+
+
+def iterate_and_break(data, stop):
+    # The iterator lives on after the loop: the rest of it must start where the loop left.
+    it = iter(data)
+    total = 0.0
+    for x in it:
+        if x > stop:
+            break
+        total += x
+    return total, list(it)[:3], len(list(it))
+
+
+def iterate_nested_rows(rows):
+    totals = []
+    for row in rows:
+        s = 0.0
+        for x in row:
+            s += x
+        totals.append(s)
+    return totals
+
+
+def iterate_fresh_list(n):
+    # The iterator holds the only reference to its list: the loop's end frees it.
+    total = 0.0
+    for x in [i * 0.5 for i in range(n)]:
+        total += x
+    return total
+
+
+def iterate_empty_then_full(a):
+    total = 0.0
+    for x in a[:0]:
+        total += x
+    for x in a:
+        total += x
+    return total
+
+
+def iterate_divide(data):
+    total = 0.0
+    for x in data:
+        total += 1.0 / x
+    return total
+
+
+def iterate_compare(data):
+    count = 0
+    for x in data:
+        if x > 0.5:
+            count += 1
+    return count
+
+
+def iterate_with_index(data):
+    total = 0.0
+    i = 0
+    for x in data:
+        total += x * i
+        i += 1
+    return total, i
+
+
+ITERATION = [
+    case(sum_of_squares, arr(SIGNED), rtype=np.float64),
+    case(sum_of_squares, lst(SIGNED), rtype=float, id="sum_of_squares-list"),
+    case(sum_of_squares, tuple(lst(SIGNED)), rtype=float, id="sum_of_squares-tuple"),
+    case(sum_of_squares, SIGNED.astype(np.float32), rtype=np.float32, tier2=None, id="sum_of_squares-float32"),
+    case(iterate_ints, INTS.copy(), rtype=np.int64, id="iterate_ints-int64"),
+    case(iterate_ints, INTS.astype(np.int32), rtype=np.int32, tier2=None, id="iterate_ints-int32"),
+    case(iterate_ints, [int(v) for v in INTS], rtype=int, id="iterate_ints-list"),
+    case(iterate_ints, tuple(int(v) for v in INTS), rtype=int, id="iterate_ints-tuple"),
+    case(iterate_ints, [int(v) for v in INTS[:AT]] + [2**70] + [1] * 999, rtype=int, exits=["list_item"], id="iterate_ints-big"),
+    case(iterate_ints, [int(v) for v in INTS[:AT]] + [2.5] + [1] * 999, rtype=float, exits=["list_item"], id="iterate_ints-float"),
+    case(sum_of_squares, lst_at(NAN), rtype=float, exits=["list_item"], id="sum_of_squares-list-nan"),
+    case(sum_of_squares, lst_at(7), rtype=float, exits=["list_item"], id="sum_of_squares-list-int"),
+    case(sum_of_squares, lst_at("x"), raises=TypeError, exits=["list_item"], id="sum_of_squares-list-str"),
+    case(sum_of_squares, arr(SIGNED, _4000=NAN), rtype=np.float64, exits=["nonfinite_value"], id="sum_of_squares-nan"),
+    case(sum_of_squares, arr(SIGNED, _4000=1e200), rtype=np.float64, warns=[warning("overflow encountered in scalar multiply")],
+         exits=["float_special"], id="sum_of_squares-overflow"),
+    case(iterate_views, arr(SIGNED), rtype=np.float64),
+    case(iterate_and_break, arr(UNIT), 0.9999, rtype=tuple),
+    case(iterate_and_break, lst(UNIT), 0.9999, rtype=tuple, id="iterate_and_break-list"),
+    case(iterate_nested_rows, [lst(UNIT[i * 500:(i + 1) * 500]) for i in range(10)], rtype=list, tier2=None),
+    case(iterate_nested_rows, MATRIX.copy(), rtype=list, tier2=None, id="iterate_nested_rows-2d"),
+    case(iterate_fresh_list, N, rtype=float),
+    case(iterate_empty_then_full, arr(SIGNED), rtype=np.float64),
+    case(iterate_divide, at(0.0, base=SIGNED), rtype=np.float64, warns=[warning("divide by zero encountered in scalar divide")]),
+    case(iterate_divide, lst_at(0.0, base=lst(SIGNED)), raises=ZeroDivisionError, id="iterate_divide-list"),
+    case(iterate_compare, arr(UNIT), rtype=int),
+    case(iterate_compare, lst(UNIT), rtype=int, id="iterate_compare-list"),
+    case(iterate_with_index, arr(SIGNED), rtype=tuple),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", ITERATION)
+def test_direct_iteration(fn, args, expect):
+    run(fn, *args, **expect)
+
+
+def test_direct_iteration_exits_at_end_when_it_would_free_the_sequence():
+    # The loop's end hands over to the interpreter (an exit) when the iterator holds the
+    # last reference to its list; with another holder the loop ends inside tier 2.
+    def fresh(n):
+        total = 0.0
+        for x in [i * 0.5 for i in range(n)]:
+            total += x
+        return total
+
+    def held(data):
+        total = 0.0
+        for x in data:
+            total += x
+        return total
+
+    data = lst(UNIT)
+    before = dict(autojit.stats().get("exits", {}))
+    assert check(held, data).exception is None
+    after_held = dict(autojit.stats().get("exits", {}))
+    assert check(fresh, N).exception is None
+    after_fresh = dict(autojit.stats().get("exits", {}))
+    assert after_fresh.get("loop_exit", 0) > after_held.get("loop_exit", 0) >= before.get("loop_exit", 0)
 
 
 def test_eval_breaker_with_another_thread():

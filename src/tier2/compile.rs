@@ -178,11 +178,11 @@ pub fn compile_loop(
     if key.len() != (nl + depth) as usize {
         return Err("entry key does not match the frame".into());
     }
-    let cached = cache_plan(&key[..nl as usize]);
+    let cached = cache_plan(&key, nl);
     let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum() };
 
     // The entry state, from the observed types.
-    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
+    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![], seq_iters: vec![] };
     let mut locals = Vec::new();
     for (k, ty) in key[..nl as usize].iter().enumerate() {
         let k = k as u32;
@@ -214,11 +214,16 @@ pub fn compile_loop(
     }
     let mut stack = Vec::new();
     for (d, ty) in key[nl as usize..].iter().enumerate() {
-        stack.push(if *ty == EntryTy::RangeIter {
-            entry_map.range_iters.push(d as u32);
-            Slot::RangeIter { real: true }
-        } else {
-            Slot::EntryObj
+        stack.push(match *ty {
+            EntryTy::RangeIter => {
+                entry_map.range_iters.push(d as u32);
+                Slot::RangeIter { real: true }
+            }
+            EntryTy::SeqIter(kind) => {
+                entry_map.seq_iters.push(d as u32);
+                Slot::SeqIter(kind)
+            }
+            _ => Slot::EntryObj,
         });
     }
     let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
@@ -269,25 +274,27 @@ pub fn compile_loop(
     })
 }
 
-/// Facts about an array, list or tuple local that cannot change while tier-2 code runs: it
-/// runs no Python code (anything that could is an exit) and never rebinds such a local, so
-/// nothing can reshape, resize or replace the object until the next exit. They are read
-/// once at entry into cache slots, starting at `first`.
+/// Facts about an array, list or tuple that cannot change while tier-2 code runs: it runs
+/// no Python code (anything that could is an exit) and never rebinds such a local or
+/// replaces an iterator's sequence, so nothing can reshape, resize or replace the object
+/// until the next exit. They are read once at entry into cache slots, starting at `first`.
 #[derive(Clone, Copy)]
 struct Cached {
-    local: u32,
+    /// The frame slot (local, or stack position after the locals) holding the object, or
+    /// (`through_iter`) the iterator whose sequence it is.
+    slot: u32,
+    through_iter: bool,
     ty: EntryTy,
     first: u32,
 }
 
 impl Cached {
-    /// Arrays: data pointer, then each dimension, then each stride. Lists: size and item
-    /// pointer. Tuples: size.
+    /// Arrays: data pointer, then each dimension, then each stride. Lists and tuples: size
+    /// and the address of the first item pointer.
     fn slots(&self) -> u32 {
         match self.ty {
             EntryTy::Array { ndim, .. } => 1 + 2 * ndim as u32,
-            EntryTy::List => 2,
-            _ => 1,
+            _ => 2,
         }
     }
     fn data(&self) -> u32 {
@@ -303,6 +310,7 @@ impl Cached {
         }
     }
     fn size(&self) -> u32 {
+        debug_assert!(!matches!(self.ty, EntryTy::Array { .. }), "an array's length is dim(0)");
         self.first
     }
     fn items(&self) -> u32 {
@@ -310,15 +318,22 @@ impl Cached {
     }
 }
 
-fn cache_plan(locals: &[EntryTy]) -> Vec<Cached> {
+/// Cache slots for every array, list and tuple local, and for the sequence of every list,
+/// tuple and array iterator on the stack.
+fn cache_plan(key: &[EntryTy], nl: u32) -> Vec<Cached> {
     let mut out = Vec::new();
     let mut next = 0;
-    for (k, ty) in locals.iter().enumerate() {
-        if matches!(ty, EntryTy::Array { .. } | EntryTy::List | EntryTy::Tuple) {
-            let c = Cached { local: k as u32, ty: *ty, first: next };
-            next += c.slots();
-            out.push(c);
-        }
+    for (k, ty) in key.iter().enumerate() {
+        let (ty, through_iter) = match *ty {
+            EntryTy::Array { .. } | EntryTy::List | EntryTy::Tuple if (k as u32) < nl => (*ty, false),
+            EntryTy::SeqIter(SeqKind::List) => (EntryTy::List, true),
+            EntryTy::SeqIter(SeqKind::Tuple) => (EntryTy::Tuple, true),
+            EntryTy::SeqIter(SeqKind::Array(dtype)) => (EntryTy::Array { ndim: 1, writeable: false, dtype }, true),
+            _ => continue,
+        };
+        let c = Cached { slot: k as u32, through_iter, ty, first: next };
+        next += c.slots();
+        out.push(c);
     }
     out
 }
@@ -498,6 +513,7 @@ impl<'a> Compiler<'a> {
                 Slot::Null => SlotFill::Null,
                 Slot::EntryObj => SlotFill::Keep,
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
+                Slot::SeqIter(_) => SlotFill::SeqIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
                 Slot::Range => SlotFill::NewRange,
                 Slot::Tuple(n, items) => SlotFill::Tuple(n, items),
@@ -714,7 +730,10 @@ impl<'a> Compiler<'a> {
     fn read_cached_facts(&mut self) {
         use super::numpy::{ARRAY_DATA, ARRAY_DIMS, ARRAY_STRIDES};
         for c in self.cached.clone() {
-            self.asm.load_slot(Reg::R3, c.local);
+            self.asm.load_slot(Reg::R3, c.slot);
+            if c.through_iter {
+                self.asm.load_field(Reg::R3, Reg::R3, 24); // it_seq
+            }
             match c.ty {
                 EntryTy::Array { ndim, .. } => {
                     self.asm.load_field(Reg::R0, Reg::R3, ARRAY_DATA);
@@ -737,13 +756,21 @@ impl<'a> Compiler<'a> {
                 _ => {
                     self.asm.load_field(Reg::R0, Reg::R3, 16); // ob_size
                     self.ss_i(self.layout.cache(c.size()), Reg::R0);
+                    self.asm.i_add_imm(Reg::R3, 24); // &ob_item[0], inline
+                    self.ss_i(self.layout.cache(c.items()), Reg::R3);
                 }
             }
         }
     }
 
+    /// The cached facts of local `k`.
     fn cached_of(&self, k: u32) -> Option<Cached> {
-        self.cached.iter().find(|c| c.local == k).copied()
+        self.cached.iter().find(|c| c.slot == k && !c.through_iter).copied()
+    }
+
+    /// The cached facts of the sequence of the iterator at stack position `d`.
+    fn cached_of_iter(&self, d: u32) -> Option<Cached> {
+        self.cached.iter().find(|c| c.slot == self.layout.nl + d && c.through_iter).copied()
     }
 
     /// `index` (in R0) made a valid offset for a sequence of `length` (loaded into R1):
@@ -889,7 +916,7 @@ impl<'a> Compiler<'a> {
                 Some(Step::Next)
             }
             Op::POP_TOP => match state.stack.last()? {
-                Slot::EntryObj | Slot::RangeIter { real: true } => None,
+                Slot::EntryObj | Slot::RangeIter { real: true } | Slot::SeqIter(_) => None,
                 _ => {
                     state.stack.pop();
                     Some(Step::Next)
@@ -1391,6 +1418,9 @@ impl<'a> Compiler<'a> {
     }
 
     fn gen_for_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        if let Slot::SeqIter(kind) = *state.stack.last()? {
+            return self.gen_for_iter_seq(pos, kind, state);
+        }
         let Slot::RangeIter { real } = *state.stack.last()? else { return None };
         let p = Self::depth(state) - 1;
         let instr = &self.bc.instrs[pos];
@@ -1417,6 +1447,73 @@ impl<'a> Compiler<'a> {
         self.asm.i_add_imm(Reg::R0, -1);
         self.ss_i(self.layout.range(p, 2), Reg::R0);
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// FOR_ITER over a list, tuple or one-dimensional array: the next item as the iterator
+    /// gives it (list and tuple items guarded to the type compiled for, array elements as
+    /// numpy's scalars), the index kept in the position's first range spill.
+    fn gen_for_iter_seq(&mut self, pos: usize, kind: SeqKind, state: &mut State) -> Option<Step> {
+        let p = Self::depth(state) - 1;
+        let c = self.cached_of_iter(p)?;
+        let instr = &self.bc.instrs[pos];
+        let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
+        let pre = state.clone();
+        let mut done_state = state.clone();
+        done_state.stack.pop();
+        let ints = match kind {
+            SeqKind::List | SeqKind::Tuple => unsafe {
+                let iter = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * (self.layout.nl + p) as usize);
+                Self::sequence_of_ints(exits::seq_iter_read(iter).1)
+            },
+            SeqKind::Array(_) => false,
+        };
+        let exit = self.exit(pos, &pre, true, if matches!(kind, SeqKind::Array(_)) { "nonfinite_value" } else { "list_item" });
+        let more = self.asm.new_label();
+        let length = match kind {
+            SeqKind::Array(_) => c.dim(0),
+            SeqKind::List | SeqKind::Tuple => c.size(),
+        };
+        self.sl_i(Reg::R0, self.layout.range(p, 0));
+        self.sl_i(Reg::R1, self.layout.cache(length));
+        self.asm.i_jump_if(Cond::Lt, Reg::R0, Reg::R1, more);
+        // The end: the iterator lets go of its sequence and is dropped, unless that would
+        // free the sequence (then the interpreter ends the loop).
+        let handed_over = self.exit(pos, &pre, false, "loop_exit");
+        self.flush(false);
+        self.asm.call(exits::finish_seq_iter as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
+        self.reload(false);
+        self.asm.jump_if_zero(Reg::R0, handed_over);
+        let done = self.version(exhausted_pos, done_state);
+        self.asm.jump(done);
+        self.asm.bind(more);
+        let item = match kind {
+            SeqKind::List | SeqKind::Tuple => {
+                self.sl_i(Reg::R1, self.layout.cache(c.items()));
+                self.asm.load_imm(Reg::R2, 8);
+                self.asm.i_mul(Reg::R2, Reg::R0);
+                self.asm.i_add(Reg::R1, Reg::R2);
+                self.asm.load_field(Reg::R1, Reg::R1, 0);
+                let item = self.unbox_item(ints, exit, p + 1);
+                if let Slot::F(..) = item {
+                    self.load_f(FReg::F0, &item)?;
+                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                }
+                item
+            }
+            SeqKind::Array(dtype) => {
+                self.sl_i(Reg::S0, self.layout.cache(c.data()));
+                self.sl_i(Reg::R2, self.layout.cache(c.stride(0)));
+                self.asm.i_mul(Reg::R2, Reg::R0);
+                self.asm.i_add(Reg::S0, Reg::R2);
+                self.uses_numpy = true;
+                self.load_element(dtype, p + 1, Some(exit))
+            }
+        };
+        self.sl_i(Reg::R0, self.layout.range(p, 0));
+        self.asm.i_add_imm(Reg::R0, 1);
+        self.ss_i(self.layout.range(p, 0), Reg::R0);
+        state.stack.push(item);
         Some(Step::Next)
     }
 
@@ -2153,42 +2250,13 @@ impl<'a> Compiler<'a> {
         let d = Self::depth(state) as usize;
         let (container, index) = (state.stack[d - 2], state.stack[d - 1]);
         let p = (d - 2) as u32;
-        let home = self.layout.stack(p);
         let pre = state.clone();
         match container {
             Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
                 let indices = self.index_homes(index, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
                 self.array_element_address(k, &indices, exit)?;
-                let h = Home::Spill(home);
-                // The element as the scalar numpy's indexing returns: float64 as a double;
-                // float32, int64 and int32 as numpy scalars of their own (NKind).
-                let element = match dtype {
-                    Dtype::F64 | Dtype::F32 => {
-                        if dtype == Dtype::F64 {
-                            self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
-                        } else {
-                            self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
-                        }
-                        // Checked for NaN and infinity before anything but arithmetic uses it.
-                        self.loaded_unchecked = true;
-                        self.ss_f(home, FReg::F0);
-                        if dtype == Dtype::F64 {
-                            Slot::F(FKind::NpF64, h, Origin::Fresh)
-                        } else {
-                            Slot::N(NKind::F32, h, Origin::Fresh)
-                        }
-                    }
-                    Dtype::I64 | Dtype::I32 => {
-                        if dtype == Dtype::I64 {
-                            self.asm.load_field(Reg::R0, Reg::S0, 0);
-                        } else {
-                            self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
-                        }
-                        self.ss_i(home, Reg::R0);
-                        Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
-                    }
-                };
+                let element = self.load_element(dtype, p, None);
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
                 state.stack.push(element);
@@ -2204,34 +2272,12 @@ impl<'a> Compiler<'a> {
                 self.bounds_check(c.size(), exit);
                 self.asm.load_imm(Reg::R2, 8);
                 self.asm.i_mul(Reg::R0, Reg::R2);
-                if ty == EntryTy::List {
-                    self.sl_i(Reg::R1, self.layout.cache(c.items()));
-                    self.asm.i_add(Reg::R1, Reg::R0);
-                    self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
-                } else {
-                    self.asm.load_slot(Reg::R3, k);
-                    self.asm.i_add(Reg::R0, Reg::R3);
-                    self.asm.load_field(Reg::R1, Reg::R0, 24); // ob_item[i], inline
-                }
-                let ptr = self.layout.stack_ptr(p);
-                self.ss_i(ptr, Reg::R1);
-                let item = if ints {
-                    // Only exact ints of 64 bits: anything else (a float, a bigger int) exits.
-                    self.flush(false);
-                    self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
-                    self.reload(false);
-                    self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
-                    self.ss_i(home, Reg::R0);
-                    Slot::I(Home::Spill(home), Origin::Ptr(ptr))
-                } else {
-                    // Only exact floats: anything else (an int, a str appended mid-loop) exits.
-                    self.asm.load_field(Reg::R2, Reg::R1, 8);
-                    self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
-                    self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
-                    self.loaded_unchecked = true;
-                    self.ss_f(home, FReg::F0);
-                    Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
-                };
+                let _ = ty;
+                self.sl_i(Reg::R1, self.layout.cache(c.items()));
+                self.asm.i_add(Reg::R1, Reg::R0);
+                self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
+                let item = self.unbox_item(ints, exit, p);
+                self.loaded_unchecked = matches!(item, Slot::F(..));
                 state.stack.truncate(d - 2);
                 state.stack.push(item);
                 Some(Step::Next)
@@ -2240,10 +2286,76 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The array element at S0 for stack position `p`, as the scalar numpy's indexing returns
+    /// it: float64 as a double; float32, int64 and int32 as numpy scalars of their own (NKind).
+    /// Doubles are checked for NaN and infinity (to `finite_or`) when given, else left for
+    /// the unchecked-value tracking.
+    fn load_element(&mut self, dtype: Dtype, p: u32, finite_or: Option<Label>) -> Slot {
+        let home = self.layout.stack(p);
+        let h = Home::Spill(home);
+        match dtype {
+            Dtype::F64 | Dtype::F32 => {
+                if dtype == Dtype::F64 {
+                    self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                } else {
+                    self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
+                }
+                match finite_or {
+                    Some(exit) => self.asm.jump_if_f_nonfinite(FReg::F0, exit),
+                    None => self.loaded_unchecked = true,
+                }
+                self.ss_f(home, FReg::F0);
+                if dtype == Dtype::F64 {
+                    Slot::F(FKind::NpF64, h, Origin::Fresh)
+                } else {
+                    Slot::N(NKind::F32, h, Origin::Fresh)
+                }
+            }
+            Dtype::I64 | Dtype::I32 => {
+                if dtype == Dtype::I64 {
+                    self.asm.load_field(Reg::R0, Reg::S0, 0);
+                } else {
+                    self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
+                }
+                self.ss_i(home, Reg::R0);
+                Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
+            }
+        }
+    }
+
+    /// The list or tuple item whose address is in R1, unboxed for stack position `p` (its
+    /// value in the position's home, the object's address in its pointer spill): an exact
+    /// int of 64 bits if `ints`, else an exact float (not checked for finiteness); anything
+    /// else (a float among ints, a bigger int, a str appended mid-loop) goes to `exit`.
+    fn unbox_item(&mut self, ints: bool, exit: Label, p: u32) -> Slot {
+        let home = self.layout.stack(p);
+        let ptr = self.layout.stack_ptr(p);
+        self.ss_i(ptr, Reg::R1);
+        if ints {
+            self.flush(false);
+            self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
+            self.reload(false);
+            self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
+            self.ss_i(home, Reg::R0);
+            Slot::I(Home::Spill(home), Origin::Ptr(ptr))
+        } else {
+            self.asm.load_field(Reg::R2, Reg::R1, 8);
+            self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
+            self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
+            self.ss_f(home, FReg::F0);
+            Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
+        }
+    }
+
     /// Whether the list or tuple local `k` holds now mostly exact ints (else floats are
     /// expected): the type its item loads are compiled for.
     unsafe fn items_are_ints(&self, k: u32) -> bool {
         let obj = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * k as usize);
+        Self::sequence_of_ints(obj)
+    }
+
+    /// Whether a list or tuple holds mostly exact ints (judged from its first items).
+    unsafe fn sequence_of_ints(obj: *mut PyObject) -> bool {
         if obj.is_null() {
             return false;
         }

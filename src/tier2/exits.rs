@@ -80,6 +80,8 @@ pub enum SlotFill {
     Keep,
     /// The range iterator the slot holds since entry: write its counters back.
     RangeIterWriteback,
+    /// The sequence iterator the slot holds since entry: write its index back.
+    SeqIterWriteback,
     /// A range iterator that only existed in registers: create it.
     NewRangeIter,
     /// `range(start, stop, step)` that only existed in registers: create it.
@@ -117,6 +119,8 @@ pub struct EntryMap {
     pub scalars: Vec<(u32, NKind)>,
     /// Stack positions holding the range iterators the loop runs.
     pub range_iters: Vec<u32>,
+    /// Stack positions holding list, tuple and array iterators.
+    pub seq_iters: Vec<u32>,
 }
 
 unsafe fn slot_ptr(frame: *mut InterpreterFrame, index: u32) -> *mut *mut PyObject {
@@ -142,6 +146,10 @@ pub unsafe extern "C" fn enter(frame: *mut InterpreterFrame, spills: *mut u64, m
             NKind::F32 => (map.layout.float_view(map.layout.local(k)), (*(value as *const f32) as f64).to_bits()),
         };
         *spills.add(slot as usize) = bits;
+    }
+    for &d in &map.seq_iters {
+        let (index, _) = seq_iter_read(*slot_ptr(frame, map.layout.nl + d));
+        *spills.add(map.layout.range(d, 0) as usize) = index as u64;
     }
     for &d in &map.range_iters {
         let obj = *slot_ptr(frame, map.layout.nl + d);
@@ -178,6 +186,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         match *fill {
             SlotFill::Keep => {}
             SlotFill::RangeIterWriteback => range_iter_write(*slot, read(0), read(1), read(2)),
+            SlotFill::SeqIterWriteback => seq_iter_write_index(*slot, read(0)),
             SlotFill::Value(value) => *slot = box_value(frame, spills, layout, value, np),
             SlotFill::IncRefLocal(k) => *slot = Py_NewRef(*slot_ptr(frame, k)),
             SlotFill::IncRef(obj) => *slot = Py_NewRef(obj as *mut PyObject),
@@ -307,6 +316,25 @@ pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
     value
 }
 
+/// A list, tuple or array iterator's end (its index reached the length), done as the
+/// interpreter's FOR_ITER does it: the iterator lets go of its sequence and the frame's slot
+/// of the iterator. Returns 0 without doing anything when that would free the sequence
+/// (its destruction could run Python code, which tier-2 code never does): the loop then
+/// exits and the interpreter ends it.
+pub unsafe extern "C" fn finish_seq_iter(frame: *mut InterpreterFrame, index: u64) -> u64 {
+    let iter = *slot_ptr(frame, index as u32);
+    let seq_field = (iter as usize + SEQ_ITER_SEQ) as *mut *mut PyObject;
+    let seq = *seq_field;
+    if !seq.is_null() && Py_REFCNT(seq) == 1 {
+        return 0;
+    }
+    *seq_field = std::ptr::null_mut();
+    Py_XDECREF(seq);
+    // Only the iterator's own memory can go now (its sequence is detached).
+    Py_DECREF(iter);
+    1
+}
+
 /// Drop the object a frame stack slot holds (a finished loop's iterator).
 pub unsafe extern "C" fn release_slot(frame: *mut InterpreterFrame, index: u64) {
     Py_DECREF(*slot_ptr(frame, index as u32));
@@ -411,6 +439,53 @@ unsafe fn range_iter_new(next: i64, step: i64, remaining: i64) -> *mut PyObject 
 }
 
 /// The range iterator layout this build assumes matches the running interpreter.
+/// `listiterobject`, `tupleiterobject` and `seqiterobject` share a layout after the
+/// object header: `Py_ssize_t it_index; PyObject *it_seq` (3.11 and 3.12).
+const SEQ_ITER_INDEX: usize = 16;
+const SEQ_ITER_SEQ: usize = 24;
+
+/// A sequence iterator's (index, sequence).
+pub unsafe fn seq_iter_read(iter: *mut PyObject) -> (isize, *mut PyObject) {
+    (*((iter as usize + SEQ_ITER_INDEX) as *const isize), *((iter as usize + SEQ_ITER_SEQ) as *const *mut PyObject))
+}
+
+unsafe fn seq_iter_write_index(iter: *mut PyObject, index: i64) {
+    *((iter as usize + SEQ_ITER_INDEX) as *mut isize) = index as isize;
+}
+
+/// The iterator layout above, checked once on real iterators of each kind.
+pub fn seq_iter_layout_ok() -> bool {
+    static OK: OnceCell<bool> = OnceCell::new();
+    *OK.get_or_init(|| unsafe {
+        let list = PyList_New(0);
+        let tuple = PyTuple_New(0);
+        let mut ok = !list.is_null() && !tuple.is_null();
+        for seq in [list, tuple] {
+            if !ok {
+                break;
+            }
+            let iter = PyObject_GetIter(seq);
+            if iter.is_null() {
+                ok = false;
+                break;
+            }
+            ok = seq_iter_read(iter) == (0, seq);
+            Py_DECREF(iter);
+        }
+        if ok {
+            // A sequence iterator (over an object with __getitem__ only: a str subclass would
+            // iterate natively, so build one with PySeqIter_New).
+            let iter = PySeqIter_New(list);
+            ok = !iter.is_null() && seq_iter_read(iter) == (0, list);
+            Py_XDECREF(iter);
+        }
+        Py_XDECREF(list);
+        Py_XDECREF(tuple);
+        PyErr_Clear();
+        ok
+    })
+}
+
 pub fn range_iter_layout_ok() -> bool {
     static OK: OnceCell<bool> = OnceCell::new();
     *OK.get_or_init(|| unsafe {
