@@ -515,7 +515,7 @@ impl<'a> Compiler<'a> {
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
                 Slot::SeqIter(_) => SlotFill::SeqIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
-                Slot::Range => SlotFill::NewRange,
+                Slot::Range { .. } => SlotFill::NewRange,
                 Slot::Tuple(n, items) => SlotFill::Tuple(n, items),
             })
             .collect();
@@ -1373,7 +1373,7 @@ impl<'a> Compiler<'a> {
                 self.ss_i(self.layout.range(base, 1), Reg::R1);
                 self.ss_i(self.layout.range(base, 2), Reg::R2);
                 state.stack.truncate(base as usize);
-                state.stack.push(Slot::Range);
+                state.stack.push(Slot::Range { unit_step: step == Home::Imm(1) });
                 Some(Step::Next)
             }
             (Builtin::Len, 1) => {
@@ -1395,20 +1395,30 @@ impl<'a> Compiler<'a> {
     }
 
     fn gen_get_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
-        if *state.stack.last()? != Slot::Range {
-            return None;
-        }
+        let Slot::Range { unit_step } = *state.stack.last()? else { return None };
         let p = Self::depth(state) - 1;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "range_too_long");
-        // range_len(start, stop, step): load from the range spills.
-        self.sl_i(Reg::R1, self.layout.range(p, 0));
-        self.sl_i(Reg::R2, self.layout.range(p, 1));
-        self.sl_i(Reg::R3, self.layout.range(p, 2));
-        self.flush(false);
-        self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
-        self.reload(false);
-        self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+        if unit_step {
+            // range(start, stop): stop - start values, or none; a length beyond a C long
+            // (the subtraction overflows) makes CPython's other iterator: exit.
+            let nonempty = self.asm.new_label();
+            self.sl_i(Reg::R0, self.layout.range(p, 1));
+            self.sl_i(Reg::R1, self.layout.range(p, 0));
+            self.asm.i_arith(IOp::Sub, Reg::R0, Reg::R1, exit);
+            self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonempty);
+            self.asm.load_imm(Reg::R0, 0);
+            self.asm.bind(nonempty);
+        } else {
+            // range_len(start, stop, step): load from the range spills.
+            self.sl_i(Reg::R1, self.layout.range(p, 0));
+            self.sl_i(Reg::R2, self.layout.range(p, 1));
+            self.sl_i(Reg::R3, self.layout.range(p, 2));
+            self.flush(false);
+            self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
+            self.reload(false);
+            self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+        }
         self.sl_i(Reg::R1, self.layout.range(p, 2));
         self.ss_i(self.layout.range(p, 1), Reg::R1);
         self.ss_i(self.layout.range(p, 2), Reg::R0);

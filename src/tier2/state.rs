@@ -396,7 +396,8 @@ pub enum Slot {
     /// position's first range spill, its sequence's facts in cache slots.
     SeqIter(SeqKind),
     /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
-    Range,
+    /// `unit_step`: the step is the constant 1.
+    Range { unit_step: bool },
     /// A tuple of `n` (2 or 3) ints, an index tuple: each item's home and origin (a local's
     /// own home, a constant, or the position's range spills for values computed on the stack).
     Tuple(u8, [(Home, Origin); 3]),
