@@ -179,7 +179,8 @@ pub fn compile_loop(
         return Err("entry key does not match the frame".into());
     }
     let cached = cache_plan(&key, nl);
-    let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum() };
+    // Cache slots, then the back-edge counter.
+    let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum::<u32>() + 1 };
 
     // The entry state, from the observed types.
     let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![], seq_iters: vec![] };
@@ -530,6 +531,7 @@ impl<'a> Compiler<'a> {
             reason,
             site,
             taken: Default::default(),
+            backedges: (self.backedges != 0).then(|| (self.backedges, self.backedge_slot())),
         };
         if resume == 0 {
             // No tier-1 code to continue in: refuse the whole compilation.
@@ -634,11 +636,15 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Count a loop back-edge in the code's state, as tier 1 does (explain() shows it; on
-    /// 3.11 it tells when CPython would have quickened the code).
+    /// Count a loop back-edge, as tier 1 does (explain() shows the code state's count; on
+    /// 3.11 it tells when CPython would have quickened the code): in a spill slot, added to
+    /// the code state's counter at every exit.
     fn count_backedge(&mut self) {
         if self.backedges != 0 {
-            self.asm.increment_u64_at(self.backedges);
+            let slot = self.backedge_slot();
+            self.sl_i(Reg::R0, slot);
+            self.asm.i_add_imm(Reg::R0, 1);
+            self.ss_i(slot, Reg::R0);
         }
     }
 
@@ -729,6 +735,8 @@ impl<'a> Compiler<'a> {
     /// tuple's size and items, into their cache slots.
     fn read_cached_facts(&mut self) {
         use super::numpy::{ARRAY_DATA, ARRAY_DIMS, ARRAY_STRIDES};
+        self.asm.load_imm(Reg::R0, 0);
+        self.ss_i(self.backedge_slot(), Reg::R0);
         for c in self.cached.clone() {
             self.asm.load_slot(Reg::R3, c.slot);
             if c.through_iter {
@@ -764,6 +772,12 @@ impl<'a> Compiler<'a> {
     }
 
     /// The cached facts of local `k`.
+    /// The spill slot counting back-edges since entry (after the cache slots; zeroed at entry,
+    /// added to the code state's counter at exit).
+    fn backedge_slot(&self) -> u32 {
+        self.layout.cache(self.layout.cached - 1)
+    }
+
     fn cached_of(&self, k: u32) -> Option<Cached> {
         self.cached.iter().find(|c| c.slot == k && !c.through_iter).copied()
     }

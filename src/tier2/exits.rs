@@ -107,6 +107,9 @@ pub struct ExitMap {
     pub site: (usize, &'static str),
     /// Times this exit was taken (explain() reports exits by reason and instruction).
     pub taken: std::sync::atomic::AtomicU64,
+    /// Back-edges taken in tier 2 are counted in a spill slot and added to the code state's
+    /// counter here: (counter address, slot); none when the code has no state.
+    pub backedges: Option<(usize, u32)>,
 }
 
 /// What to unbox at entry.
@@ -167,6 +170,9 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         (*map.guard_exits).fetch_add(1, Relaxed);
     }
     crate::stats::count_exit(map.reason);
+    if let Some((counter, slot)) = map.backedges {
+        *(counter as *mut u64) += *spills.add(slot as usize);
+    }
     map.taken.store(map.taken.load(Relaxed) + 1, Relaxed);
     let py = pyo3::Python::assume_attached();
     let np = numpy::get(py);
