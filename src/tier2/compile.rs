@@ -93,10 +93,20 @@ struct Compiler<'a> {
     /// The last slot store: (code offset after it, slot, register stored). A load of the
     /// same slot into the same register right after it (no label between) is left out.
     just_stored: Option<(usize, u32, Stored)>,
+    /// Paths laid out after the code (a range loop's end).
+    cold: Vec<ColdPath>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
     usage: HashMap<u32, (u64, u64)>,
+}
+
+/// A path laid out after the code: optionally drop the object in a frame slot (a finished
+/// loop's iterator), then continue at `then`.
+struct ColdPath {
+    label: Label,
+    release: Option<u32>,
+    then: Label,
 }
 
 /// The register a slot store wrote from.
@@ -398,6 +408,7 @@ fn compile_pass(
         unchecked: Vec::new(),
         loaded_unchecked: false,
         just_stored: None,
+        cold: Vec::new(),
         map,
         usage: HashMap::new(),
     };
@@ -413,6 +424,16 @@ fn compile_pass(
     while let Some((pos, state, label)) = c.work.pop() {
         c.asm.bind(label);
         c.run(pos, state)?;
+    }
+    // Rarely taken paths, out of the loops' way.
+    for cold in std::mem::take(&mut c.cold) {
+        c.asm.bind(cold.label);
+        if let Some(slot) = cold.release {
+            c.flush(false);
+            c.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm(slot as u64)]);
+            c.reload(false);
+        }
+        c.asm.jump(cold.then);
     }
     // Exit stubs: box everything back, leave the spill area, continue in tier 1.
     let mut exit_maps = Vec::new();
@@ -641,10 +662,7 @@ impl<'a> Compiler<'a> {
     /// the code state's counter at every exit.
     fn count_backedge(&mut self) {
         if self.backedges != 0 {
-            let slot = self.backedge_slot();
-            self.sl_i(Reg::R0, slot);
-            self.asm.i_add_imm(Reg::R0, 1);
-            self.ss_i(slot, Reg::R0);
+            self.slot_add_imm(self.backedge_slot(), 1);
         }
     }
 
@@ -704,6 +722,62 @@ impl<'a> Compiler<'a> {
             None => self.asm.store_spill_f(slot, src),
         }
         self.just_stored = Some((self.asm.offset(), slot, Stored::F(src)));
+    }
+
+    /// `slot += imm`, in place when the slot lives in a register; the register holding the
+    /// new value.
+    fn slot_add_imm(&mut self, slot: u32, imm: i32) -> Reg {
+        self.note_use(slot, false);
+        if let Some(&n) = self.map.ints.get(&slot) {
+            self.asm.i_add_imm(Reg::Home(n), imm);
+            return Reg::Home(n);
+        }
+        self.sl_i(Reg::R0, slot);
+        self.asm.i_add_imm(Reg::R0, imm);
+        self.ss_i(slot, Reg::R0);
+        Reg::R0
+    }
+
+    /// `slot += src`, in place when the slot lives in a register (R1 clobbered otherwise).
+    fn slot_add(&mut self, slot: u32, src: Reg) {
+        self.note_use(slot, false);
+        if let Some(&n) = self.map.ints.get(&slot) {
+            self.asm.i_add(Reg::Home(n), src);
+            return;
+        }
+        self.sl_i(Reg::R1, slot);
+        self.asm.i_add(Reg::R1, src);
+        self.ss_i(slot, Reg::R1);
+    }
+
+    /// Copy an integer into `dst`: one move when both live in registers.
+    fn copy_i(&mut self, dst: u32, src: Home) {
+        if let Home::Spill(s) = src {
+            if let (Some(&d), Some(&r)) = (self.map.ints.get(&dst), self.map.ints.get(&s)) {
+                self.note_use(s, false);
+                self.note_use(dst, false);
+                self.asm.mov(Reg::Home(d), Reg::Home(r));
+                return;
+            }
+        }
+        self.load_i(Reg::R0, src);
+        self.ss_i(dst, Reg::R0);
+    }
+
+    /// Copy a double into `dst`'s float view: one move when both live in registers.
+    fn copy_f(&mut self, dst: u32, src: &Slot) -> Option<()> {
+        if let Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) = *src {
+            let (fs, fd) = (self.layout.float_view(s), self.layout.float_view(dst));
+            if let (Some(&d), Some(&r)) = (self.map.floats.get(&fd), self.map.floats.get(&fs)) {
+                self.note_use(fs, true);
+                self.note_use(fd, true);
+                self.asm.f_mov(FReg::Home(d), FReg::Home(r));
+                return Some(());
+            }
+        }
+        self.load_f(FReg::F0, src)?;
+        self.ss_f(dst, FReg::F0);
+        Some(())
     }
 
     /// Write register-resident slots back to memory (before anything reads the spill area,
@@ -903,11 +977,9 @@ impl<'a> Compiler<'a> {
                             // Copy doubles as doubles and ints as ints, so that each slot has
                             // one kind and may live in a register.
                             if matches!(value, Slot::F(..) | Slot::N(NKind::F32, ..)) {
-                                self.load_f(FReg::F0, &value)?;
-                                self.ss_f(target, FReg::F0);
+                                self.copy_f(target, &value)?;
                             } else {
-                                self.load_i(Reg::R0, home);
-                                self.ss_i(target, Reg::R0);
+                                self.copy_i(target, home);
                             }
                         }
                         let origin = match origin {
@@ -1451,25 +1523,19 @@ impl<'a> Compiler<'a> {
         let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
         let mut done_state = state.clone();
         done_state.stack.pop();
-        let more = self.asm.new_label();
-        self.sl_i(Reg::R0, self.layout.range(p, 2));
-        self.asm.i_jump_if_imm(Cond::Gt, Reg::R0, 0, more);
-        if real {
-            self.flush(false);
-            self.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
-            self.reload(false);
-        }
+        // remaining -= 1; below zero, the loop is over (its end laid out of line: the
+        // counter is dead there).
+        let remaining = self.slot_add_imm(self.layout.range(p, 2), -1);
+        let end = self.asm.new_label();
+        self.asm.i_jump_if_imm(Cond::Lt, remaining, 0, end);
         let done = self.version(exhausted_pos, done_state);
-        self.asm.jump(done);
-        self.asm.bind(more);
+        self.cold.push(ColdPath { label: end, release: real.then_some(self.layout.nl + p), then: done });
+        // The value is `next`; next += step.
         self.sl_i(Reg::R1, self.layout.range(p, 0));
         let home = self.layout.stack(p + 1);
         self.ss_i(home, Reg::R1);
         self.sl_i(Reg::R2, self.layout.range(p, 1));
-        self.asm.i_add(Reg::R1, Reg::R2);
-        self.ss_i(self.layout.range(p, 0), Reg::R1);
-        self.asm.i_add_imm(Reg::R0, -1);
-        self.ss_i(self.layout.range(p, 2), Reg::R0);
+        self.slot_add(self.layout.range(p, 0), Reg::R2);
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
         Some(Step::Next)
     }
