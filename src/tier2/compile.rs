@@ -897,6 +897,20 @@ impl<'a> Compiler<'a> {
         Some(())
     }
 
+    /// A double operand where it is: its home register when it lives in one, else loaded
+    /// into `scratch`.
+    fn f_operand(&mut self, slot: &Slot, scratch: FReg) -> Option<FReg> {
+        if let Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) = *slot {
+            let view = self.layout.float_view(s);
+            if let Some(&n) = self.map.floats.get(&view) {
+                self.note_use(view, true);
+                return Some(FReg::Home(n));
+            }
+        }
+        self.load_f(scratch, slot)?;
+        Some(scratch)
+    }
+
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
             Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::N(_, _, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
@@ -1880,17 +1894,17 @@ impl<'a> Compiler<'a> {
             }
             _ => {
                 self.load_f(FReg::F0, &a)?;
-                self.load_f(FReg::F1, &b)?;
+                let right = self.f_operand(&b, FReg::F1)?;
                 let fop = match op {
                     B::Add => FOp::Add,
                     B::Sub => FOp::Sub,
                     B::Mul => FOp::Mul,
                     _ => {
-                        self.asm.jump_if_f_zero(FReg::F1, exit);
+                        self.asm.jump_if_f_zero(right, exit);
                         FOp::Div
                     }
                 };
-                self.asm.f_arith(fop, FReg::F0, FReg::F1);
+                self.asm.f_arith(fop, FReg::F0, right);
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
             }
         }
