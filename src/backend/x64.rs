@@ -3,7 +3,8 @@
 //! System V ABI. Pinned: rbx = frame, r12 = thread state. Scratch: rax (R0), rcx (R1),
 //! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1; tier 2's integer home 1, so
 //! tier-2 templates never use S1). The prologue saves rbx, r12-r15 (five pushes keep the
-//! stack 16-byte aligned at calls).
+//! stack 16-byte aligned at calls). Double constants live in a pool after the code
+//! (`finish` lays it out), read rip-relative.
 
 use super::{Arg, Cond, FOp, FReg, IOp, Label, RefcountModel, Reg};
 use dynasmrt::x64::X64Relocation;
@@ -72,6 +73,8 @@ pub struct Assembler {
     dealloc: u64,
     /// Offset of the last label bound (code there may be reached by a jump).
     last_bind: usize,
+    /// Double constants read by the code (rip-relative), laid out after it by `finish`.
+    consts: Vec<(Label, u64)>,
 }
 
 impl Assembler {
@@ -83,7 +86,19 @@ impl Assembler {
             refcounts,
             dealloc: dealloc as u64,
             last_bind: usize::MAX,
+            consts: Vec::new(),
         }
+    }
+
+    /// The label of the constant pool entry holding `value` (one entry per distinct value).
+    fn constant(&mut self, value: f64) -> Label {
+        let bits = value.to_bits();
+        if let Some(&(label, _)) = self.consts.iter().find(|&&(_, b)| b == bits) {
+            return label;
+        }
+        let label = self.ops.new_dynamic_label();
+        self.consts.push((label, bits));
+        label
     }
 
     pub fn new_label(&mut self) -> Label {
@@ -642,27 +657,37 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; sqrtsd Rx(fnum(dst)), Rx(fnum(dst)));
     }
 
-    /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
-    /// cleared).
-    pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
-        dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(src))
-            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
-            ; and r11, r10
-            ; movq Rx(fnum(dst)), r11
-        );
+    /// `dst op= k` for a double constant `k` (from the constant pool).
+    pub fn f_arith_const(&mut self, op: FOp, dst: FReg, k: f64) {
+        let (d, c) = (fnum(dst), self.constant(k));
+        match op {
+            FOp::Add => dynasm!(self.ops ; .arch x64 ; addsd Rx(d), QWORD [=>c]),
+            FOp::Sub => dynasm!(self.ops ; .arch x64 ; subsd Rx(d), QWORD [=>c]),
+            FOp::Mul => dynasm!(self.ops ; .arch x64 ; mulsd Rx(d), QWORD [=>c]),
+            FOp::Div => dynasm!(self.ops ; .arch x64 ; divsd Rx(d), QWORD [=>c]),
+        }
     }
 
-    /// Jump unless `reg`'s biased exponent lies in `lo..=hi`.
-    pub fn jump_if_f_exponent_outside(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+    /// `dst = dst * k + addend` for a double constant `k`, computed exactly then rounded once
+    /// (FMA3; check `has_fma`).
+    pub fn f_fused_mul_add_const(&mut self, dst: FReg, k: f64, addend: FReg) {
+        let c = self.constant(k);
+        dynasm!(self.ops ; .arch x64 ; vfmadd132sd Rx(fnum(dst)), Rx(fnum(addend)), QWORD [=>c]);
+    }
+
+    /// Jump unless `2^lo <= reg < 2^hi` (-1022 < lo < hi <= 1023): zero, negative values,
+    /// infinities and NaN jump.
+    pub fn jump_unless_binades(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+        assert!(-1022 < lo && lo < hi && hi <= 1023, "binade range");
+        let r = fnum(reg);
+        let top = self.constant(f64::from_bits(((1023 + hi) as u64) << 52));
+        let bottom = self.constant(f64::from_bits(((1023 + lo) as u64) << 52));
+        // An unordered compare (NaN) sets CF: `jae` falls through, `jb` jumps.
         dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(reg))
-            ; shr r11, 52
-            ; and r11d, 0x7ff
-            ; cmp r11d, lo
+            ; ucomisd Rx(r), QWORD [=>top]
+            ; jae =>label
+            ; ucomisd Rx(r), QWORD [=>bottom]
             ; jb =>label
-            ; cmp r11d, hi
-            ; ja =>label
         );
     }
 
@@ -728,7 +753,13 @@ impl Assembler {
     }
 
     /// The assembled bytes, with every label resolved.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        if !self.consts.is_empty() {
+            dynasm!(self.ops ; .arch x64 ; .align 8);
+            for (label, bits) in std::mem::take(&mut self.consts) {
+                dynasm!(self.ops ; .arch x64 ; =>label ; .u64 bits);
+            }
+        }
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
     }
 }
@@ -756,6 +787,31 @@ mod tests {
     fn plain_incref_is_one_add() {
         // add qword [rax + 0], 1
         assert_eq!(bytes(|a| a.incref(Reg::R0)), [0x48, 0x81, 0x44, 0x20, 0x00, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn binade_range_and_constant_pool() {
+        let k = f64::from_bits(0x3ff0_b0b0_b0b0_b0b1);
+        let code = bytes(|a| {
+            let end = a.new_label();
+            a.jump_unless_binades(FReg::F1, -128, 128, end);
+            a.f_fused_mul_add_const(FReg::F4, k, FReg::F1);
+            a.f_arith_const(FOp::Mul, FReg::F2, 2.0);
+            a.f_arith_const(FOp::Add, FReg::F5, k);
+            a.bind(end);
+        });
+        // ucomisd xmm1, [rip+top] ; jae end ; ucomisd xmm1, [rip+bottom] ; jb end ;
+        // vfmadd132sd xmm4, xmm1, [rip+k] ; mulsd xmm2, [rip+two] ; addsd xmm5, [rip+k] ; end:
+        // nop padding to 8 ; top: 2^128 ; bottom: 2^-128 ; k ; two: 2.0 (objdump)
+        let mut expected = vec![
+            0x66, 0x40, 0x0f, 0x2e, 0x0d, 0x37, 0, 0, 0, 0x0f, 0x83, 0x2a, 0, 0, 0, 0x66, 0x40, 0x0f, 0x2e, 0x0d, 0x30, 0, 0,
+            0, 0x0f, 0x82, 0x1b, 0, 0, 0, 0xc4, 0xe2, 0xf1, 0x99, 0x25, 0x29, 0, 0, 0, 0xf2, 0x40, 0x0f, 0x59, 0x15, 0x28,
+            0, 0, 0, 0xf2, 0x40, 0x0f, 0x58, 0x2d, 0x17, 0, 0, 0, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+        ];
+        for value in [2f64.powi(128), 2f64.powi(-128), k, 2.0] {
+            expected.extend_from_slice(&value.to_bits().to_le_bytes());
+        }
+        assert_eq!(code, expected);
     }
 
     #[test]

@@ -8,6 +8,11 @@ use super::LoopCode;
 
 /// Versions of one block (different abstract states reaching it) before further states exit.
 const MAX_BLOCK_VERSIONS: usize = 8;
+
+/// The pow shortcuts' margins (see `prove_candidate`): the exact result lies within this many
+/// ulps of the candidate, with |result| within 2^+-128 (narrow) or 2^+-800 (wide).
+const NARROW_MARGIN: f64 = 0.4795;
+const WIDE_MARGIN: f64 = 0.45;
 use crate::backend::{Arg, Assembler, Cond, FOp, FReg, IOp, Label, Reg};
 use crate::bytecode::{Bytecode, Flow, Op};
 use crate::cpython::{self, InterpreterFrame};
@@ -1861,25 +1866,33 @@ impl<'a> Compiler<'a> {
                 // even for an exponent of 2: on this machine's glibc pow(x, 2.0) differs from
                 // x * x in the last bit for some x, so the multiply would not be exact.
                 self.load_f(FReg::F0, &a)?;
-                if kind == FKind::Float {
-                    // CPython's float_pow special-cases zero and negative bases.
-                    self.asm.f_load_bits(FReg::F2, 0);
-                    self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
-                }
                 let squaring = matches!(b, Slot::I(Home::Imm(2), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 2.0f64.to_bits());
                 let square_root = matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 0.5f64.to_bits());
                 let cubing = matches!(b, Slot::I(Home::Imm(3), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 3.0f64.to_bits());
+                // `done`: pow's result (or x itself), checked below as pow's is; `proved`: a
+                // shortcut's result, finite and normal by its range test.
                 let done = self.asm.new_label();
-                if squaring {
-                    self.exact_square(done);
-                } else if square_root {
-                    self.exact_sqrt(done);
-                } else if cubing {
-                    self.exact_cube(done);
-                } else if let Slot::I(hb @ Home::Spill(_), _) = b {
-                    self.small_int_power(hb, done);
+                let proved = self.asm.new_label();
+                if crate::libm::pow_shortcuts() {
+                    // A negative Python float base: float_pow returns pow(-x, y), negated
+                    // for an odd y. Each shortcut's answer for -x is its answer for x, negated
+                    // for an odd y, so it agrees there too (the square root refuses -x).
+                    if squaring {
+                        self.exact_square(proved);
+                    } else if square_root {
+                        self.exact_sqrt(proved);
+                    } else if cubing {
+                        self.exact_cube(proved);
+                    } else if let Slot::I(hb @ Home::Spill(_), _) = b {
+                        self.small_int_power(hb, done, proved);
+                    }
+                }
+                if kind == FKind::Float {
+                    // CPython's float_pow special-cases zero and negative bases.
+                    self.asm.f_load_bits(FReg::F2, 0);
+                    self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
                 }
                 self.load_f(FReg::F1, &b)?;
                 self.flush(false);
@@ -1891,6 +1904,7 @@ impl<'a> Compiler<'a> {
                     // float_pow reports underflow through errno on some C libraries.
                     self.asm.jump_if_f_tiny(FReg::F0, exit);
                 }
+                self.asm.bind(proved);
             }
             _ => {
                 self.load_f(FReg::F0, &a)?;
@@ -2152,64 +2166,117 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
-    /// `pow(x, 2.0)` without calling pow where that is provably the same double: x in F0;
-    /// jumps to `done` with the result in F0, or falls through (x still in F0) to call pow.
-    ///
-    /// glibc's pow is within 0.54 ULP of the exact result (its documented worst case), so it
-    /// returns the correctly rounded x*x whenever the exact square lies within 0.45 ULP of it
-    /// (a margin below 0.46); only squares near a rounding midpoint (about 10% of doubles)
-    /// need the call. The rounding error of x*x is
-    /// computed exactly with Dekker's product (no FMA needed); |x| is kept in [2^-400, 2^400]
-    /// so nothing in it overflows or underflows. (tests/test_tier2_pow.py checks this against
-    /// pow on millions of values.)
-    fn exact_square(&mut self, done: Label) {
-        let slow = self.asm.new_label();
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
-        // p = x*x.
-        self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
+    // --- pow shortcuts ---------------------------------------------------------------------
+    //
+    // `x ** 2`, `x ** 3`, `x ** 0.5` and `x ** n` must give the C library's pow(x, y) to the
+    // bit. Each shortcut computes a candidate c (a double) and the exact result v = x^y's
+    // distance from it, and uses c only when the C library's pow provably returns c; otherwise
+    // it falls through to call pow. `crate::libm` turns them all off unless the C library is
+    // glibc >= 2.28, whose pow (sysdeps/ieee754/dbl-64/e_pow.c) documents its error:
+    //
+    //     Worst-case error: 0.54 ULP (~= ulperr_exp + 1024*Ln2*relerr_log*2^53)
+    //     relerr_log: 1.3 * 2^-68 (Relative error of log, 1.5 * 2^-68 without fma)
+    //     ulperr_exp: 0.509 ULP (ULP error of exp, 0.511 ULP without fma)
+    //
+    // 1024*Ln2 there is the largest |y ln x| of a finite result: the log's relative error
+    // becomes an error of |y ln x| * relerr_log in the exponent, so (with the constants without
+    // fma, the larger ones) pow's error is at most 0.511 + |y ln x| * 1.5 * 2^-68 * 2^53 =
+    // 0.511 + |ln v| * 1.5 * 2^-15 ulp, as y ln x = ln v. The exp's 0.5 of it is its final
+    // rounding: pow returns RN(w) for a w within E = 0.011 + |ln v| * 1.5 * 2^-15 ulp of v.
+    //
+    // The proof. Let u be the gap between c and its neighbour on v's side (below a power of
+    // two c, half the gap above it), and |v - c| <= m * u. v lies between c and that
+    // neighbour, so an ulp at v is u, and |w - c| <= (m + E) * u, below u/2 whenever
+    // m < 1/2 - E: w lies in c's rounding interval and pow returns c (should w be on c's other
+    // side, it is within E * u of c, E < 1/4, and that side's gap is at least u/2). That is
+    // the documented form d < 1 - 0.54 with the error bound narrowed to the result's
+    // magnitude:
+    //
+    // - |v| in [2^-128, 2^128] (up to a rounding of the range-tested value): |ln v| < 88.73,
+    //   E < 0.011 + 0.00407 = 0.01507, m < 0.48493; keeping 0.005 of it unused, m = 0.4795
+    //   (`NARROW_MARGIN`): about 4.1% of random candidates fall through to pow;
+    // - |v| in [2^-800, 2^800]: |ln v| < 554.6, E < 0.03639, m < 0.46361; m = 0.45
+    //   (`WIDE_MARGIN`, with 0.0136 unused): about 10% fall through.
+    //
+    // Each shortcut tests the narrow range first and the wide one only when that fails, so
+    // data within 2^±128 pays one range test. The margin test is one rounding: with h the
+    // (computed) v - c and K = 0.5 / m, t = RN(c + h*K) equals c iff |h*K| <= u/2 (c's
+    // rounding interval on h's side; a tie goes to c only if c is even, a case that has
+    // |h| = m*u, still inside the proof), i.e. iff |h| <= m*u. With a fused multiply-add the
+    // product is exact; without one (x86_64 before FMA3), RN(h*K) moves the limit by a
+    // relative 2^-53, like K's own rounding and the tiny errors in computing h (each below
+    // 2^-50 u): the unused 0.005 covers them all.
+
+    /// The test above: jump to `slow` unless the candidate in `candidate` is pow's answer,
+    /// given `diff` (clobbered) with `diff * scale` the distance v - c (up to a relative 2^-50).
+    fn prove_candidate(&mut self, candidate: FReg, diff: FReg, scale: f64, margin: f64, slow: Label) {
+        let k = scale * 0.5 / margin;
         if Assembler::has_fma() {
-            // err = x*x - p in one fused operation.
-            self.asm.f_mov(FReg::F4, FReg::F1);
-            self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+            self.asm.f_fused_mul_add_const(diff, k, candidate);
         } else {
-            // Dekker: split x = hi + lo with hi holding 26 bits;
-            // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
-            self.asm.f_load_bits(FReg::F2, 134217729.0f64.to_bits());
-            self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
-            self.asm.f_mov(FReg::F3, FReg::F2);
-            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F0);
-            self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
-            self.asm.f_mov(FReg::F3, FReg::F0);
-            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
-            self.asm.f_mov(FReg::F4, FReg::F2);
-            self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
-            self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F1);
-            self.asm.f_mov(FReg::F5, FReg::F2);
-            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
-            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
-            self.asm.f_mov(FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+            self.asm.f_arith_const(FOp::Mul, diff, k);
+            self.asm.f_arith(FOp::Add, diff, candidate);
         }
-        // |err| < 0.45 ulp(p), with ulp(p) = 2^exponent(p) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F1);
-        self.asm.f_load_bits(FReg::F2, (0.45 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F1);
-        self.asm.jump(done);
+        self.asm.f_jump_if(Cond::Ne, diff, candidate, slow);
+    }
+
+    /// `pow(x, 2.0)` for x in F0 without calling pow, when that is provably the same double:
+    /// jumps to `proved` with the result in F0, or falls through (x back in F0) to call pow.
+    /// The candidate is p = x*x (F0; x is kept in F1), and v - p = x*x - p exactly (one fused
+    /// multiply-subtract, or Dekker's product). The range test on p comes first: within
+    /// 2^-800 <= p < 2^800 nothing in the error's computation overflows or underflows.
+    fn exact_square(&mut self, proved: Label) {
+        let slow = self.asm.new_label();
+        let wide = self.asm.new_label();
+        self.asm.f_mov(FReg::F1, FReg::F0);
+        self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
+        for (lo, hi, margin, outside) in [(-128, 128, NARROW_MARGIN, wide), (-800, 800, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F0, lo, hi, outside);
+            self.square_error();
+            self.prove_candidate(FReg::F0, FReg::F4, 1.0, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
+    }
+
+    /// F4 = x*x - p exactly, for x in F1 and p = x*x rounded in F0 (clobbers F2, F3, F5).
+    fn square_error(&mut self) {
+        self.asm.f_mov(FReg::F4, FReg::F0);
+        if Assembler::has_fma() {
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
+            return;
+        }
+        // Dekker: split x = hi + lo with hi holding 26 bits;
+        // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
+        self.asm.f_mov(FReg::F2, FReg::F1);
+        self.asm.f_arith_const(FOp::Mul, FReg::F2, 134217729.0);
+        self.asm.f_mov(FReg::F3, FReg::F2);
+        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F1);
+        self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
+        self.asm.f_mov(FReg::F3, FReg::F1);
+        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
+        self.asm.f_mov(FReg::F4, FReg::F2);
+        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
+        self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F0);
+        self.asm.f_mov(FReg::F5, FReg::F2);
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
+        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+        self.asm.f_mov(FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
     }
 
     /// `x ** n` for x in F0 and an int exponent known only at run time (a loop counter, say):
     /// n = 0 gives 1.0 (C's pow(x, 0) is 1 for every x, NaN included, and float_pow returns 1.0
-    /// first), n = 1 gives x (the C library's pow(x, 1.0) is x), n = 2 and 3 as `exact_square`
-    /// and `exact_cube` do; anything else, or a power that cannot be proved, falls through to
-    /// pow.
-    fn small_int_power(&mut self, exponent: Home, done: Label) {
+    /// first), n = 1 gives x (to `done`, checked as pow's result; pow(x, 1.0) is x, v = x
+    /// being a double), n = 2 and 3 as `exact_square` and `exact_cube` do; anything else, or a
+    /// power that cannot be proved, falls through to pow.
+    fn small_int_power(&mut self, exponent: Home, done: Label, proved: Label) {
         let not_zero = self.asm.new_label();
         let not_one = self.asm.new_label();
         let not_two = self.asm.new_label();
@@ -2217,96 +2284,91 @@ impl<'a> Compiler<'a> {
         self.load_i(Reg::R1, exponent);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 0, not_zero);
         self.asm.f_load_bits(FReg::F0, 1.0f64.to_bits());
-        self.asm.jump(done);
+        self.asm.jump(proved);
         self.asm.bind(not_zero);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 1, not_one);
         self.asm.jump(done);
         self.asm.bind(not_one);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 2, not_two);
-        self.exact_square(done);
+        self.exact_square(proved);
         self.asm.jump(not_three); // unproved square: pow
         self.asm.bind(not_two);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 3, not_three);
-        self.exact_cube(done);
+        self.exact_cube(proved);
         self.asm.bind(not_three);
     }
 
-    /// `x ** 3` for x in F0 without calling pow, when that gives pow's answer: c = (x*x)*x
-    /// rounded twice, and the exact cube is c + e with e = fma(x, x, -p)*x + fma(p, x, -c)
-    /// (p = x*x; both fused residuals exact, the product's rounding far below the margin).
-    /// The candidate r = c + e (rounded) is within 0.45 ulp of the true cube in all but the
-    /// cases next to a rounding midpoint; then pow (within 0.54 ulp of it) returns exactly r.
-    /// Needs a fused multiply-subtract; magnitudes are limited so nothing overflows or
-    /// underflows. Falls through (to pow) otherwise.
-    fn exact_cube(&mut self, done: Label) {
+    /// `x ** 3` for x in F0 without calling pow, when that gives pow's answer (to `proved`,
+    /// or falls through to pow with x back in F0): with p = x*x (F2) and c = p*x rounded
+    /// twice (F3), the exact cube is c + e, e = fma(x, x, -p)*x + fma(p, x, -c) (both fused
+    /// residuals exact, the product's rounding below 2^-52 ulp). Two roundings may leave c an
+    /// ulp off, so the candidate is r = c + e rounded (F0), and v - r = e - (r - c) (r - c
+    /// exact). The range test is on p: p < 2^85 keeps |v| below 2^127.5, p < 2^500 below
+    /// 2^750, where the residuals are exact. Needs a fused multiply-subtract.
+    fn exact_cube(&mut self, proved: Label) {
         if !Assembler::has_fma() {
             return;
         }
         let slow = self.asm.new_label();
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 250, 1023 + 250, slow);
-        // p = x*x (F1), e1 = x*x - p (F4).
+        let wide = self.asm.new_label();
         self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
-        self.asm.f_mov(FReg::F4, FReg::F1);
-        self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
-        // c = p*x (F2), e2 = p*x - c (F3).
-        self.asm.f_mov(FReg::F2, FReg::F1);
-        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
-        self.asm.f_mov(FReg::F3, FReg::F2);
-        self.asm.f_fused_mul_sub(FReg::F3, FReg::F1, FReg::F0);
-        // e = e1*x + e2 (F4): the cube is c + e.
-        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F0);
-        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F3);
-        // Two roundings may leave c an ulp off: the candidate is r = c + e rounded (F3), and
-        // the cube is r + (e - (r - c)), the subtraction r - c being exact.
-        self.asm.f_mov(FReg::F3, FReg::F2);
-        self.asm.f_arith(FOp::Add, FReg::F3, FReg::F4);
-        self.asm.f_mov(FReg::F5, FReg::F3);
-        self.asm.f_arith(FOp::Sub, FReg::F5, FReg::F2);
-        self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F5);
-        // |cube - r| < 0.45 ulp(r), ulp(r) >= 2^exponent(r) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F3);
-        self.asm.f_load_bits(FReg::F1, (0.45 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F3);
-        self.asm.jump(done);
+        self.asm.f_mov(FReg::F2, FReg::F0);
+        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F1);
+        for (lo, hi, margin, outside) in [(-85, 85, NARROW_MARGIN, wide), (-500, 500, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F2, lo, hi, outside);
+            // e1 = x*x - p (F4), c = p*x (F3), e2 = p*x - c (F5).
+            self.asm.f_mov(FReg::F4, FReg::F2);
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
+            self.asm.f_mov(FReg::F3, FReg::F2);
+            self.asm.f_arith(FOp::Mul, FReg::F3, FReg::F1);
+            self.asm.f_mov(FReg::F5, FReg::F3);
+            self.asm.f_fused_mul_sub(FReg::F5, FReg::F2, FReg::F1);
+            // e = e1*x + e2 (F4); r = c + e (F0); v - r = e - (r - c) (F4).
+            self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F1);
+            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+            self.asm.f_mov(FReg::F0, FReg::F3);
+            self.asm.f_arith(FOp::Add, FReg::F0, FReg::F4);
+            self.asm.f_mov(FReg::F5, FReg::F0);
+            self.asm.f_arith(FOp::Sub, FReg::F5, FReg::F3);
+            self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F5);
+            self.prove_candidate(FReg::F0, FReg::F4, 1.0, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
     }
 
-    /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer:
-    /// s = sqrt(x) is the correctly rounded root, and the C library's pow (within 0.54 ulp
-    /// of the true value) returns exactly s whenever the true root lies within 0.46 ulp of s.
-    /// The residual r = s*s - x is exact (one fused operation), and the
-    /// true root is s - r/(2s) to far better than the margin used here (0.45 ulp). Zero, -0.0
-    /// (pow gives +0.0, sqrt -0.0), negatives, subnormals, huge values, infinities and NaN
-    /// take pow (the `slow` path falls through to it).
-    fn exact_sqrt(&mut self, done: Label) {
+    /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer (to
+    /// `proved`, or falls through to pow with x back in F0): the candidate is s = sqrt(x)
+    /// (F0; x is kept in F1), correctly rounded; r = s*s - x is exact (one fused operation,
+    /// the residual of a correctly rounded root being a double), and v - s = -r / (s + v) =
+    /// -(r/s)/2 up to a relative 2^-51. The range test is on s (s < 2^128, then 2^400), and
+    /// also sends zero, -0.0 (pow gives +0.0, sqrt -0.0), negatives (NaN), subnormals and
+    /// infinities to pow. Needs a fused multiply-subtract.
+    fn exact_sqrt(&mut self, proved: Label) {
         if !Assembler::has_fma() {
             return; // without a fused multiply-subtract, always pow
         }
         let slow = self.asm.new_label();
-        self.asm.f_load_bits(FReg::F2, 0);
-        self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, slow);
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
-        // s = sqrt(x).
+        let wide = self.asm.new_label();
         self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_sqrt(FReg::F1);
-        // r = s*s - x, exactly (representable for a correctly rounded root).
-        self.asm.f_mov(FReg::F4, FReg::F0);
-        self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
-        // |r| / (2s) < 0.45 ulp(s) (pow's 0.54-ulp worst case needs < 0.46), i.e.
-        // |r| < 0.9 * s * 2^exponent(s) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F1);
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
-        self.asm.f_load_bits(FReg::F2, (0.9 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F1);
-        self.asm.jump(done);
+        self.asm.f_sqrt(FReg::F0);
+        for (lo, hi, margin, outside) in [(-128, 128, NARROW_MARGIN, wide), (-400, 400, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F0, lo, hi, outside);
+            self.asm.f_mov(FReg::F4, FReg::F1);
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+            self.asm.f_arith(FOp::Div, FReg::F4, FReg::F0);
+            self.prove_candidate(FReg::F0, FReg::F4, -0.5, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
     }
 
     /// Address of an array element into S0, checking every index (negative ones wrap, as
