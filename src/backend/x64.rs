@@ -633,9 +633,13 @@ impl Assembler {
     }
 
     /// Whether the CPU has fused multiply-add (FMA3); decided once per process.
+    /// `AUTOJIT_NO_FMA=1` makes code as for a CPU without it (to test that code).
     pub fn has_fma() -> bool {
         static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *FMA.get_or_init(|| std::arch::is_x86_feature_detected!("fma"))
+        *FMA.get_or_init(|| {
+            std::env::var_os("AUTOJIT_NO_FMA").is_none_or(|v| v.is_empty() || v == "0")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
     }
 
     /// `dst = a * b - dst`, computed exactly then rounded once (FMA3; check `has_fma`).
