@@ -171,7 +171,11 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
     }
     crate::stats::count_exit(map.reason);
     if let Some((counter, slot)) = map.backedges {
-        *(counter as *mut u64) += *spills.add(slot as usize);
+        // Rounded up so that tier 1's next back-edge offers the loop to tier 2 again at once
+        // (the next call's loop, or this one after the exit), not after up to
+        // `loop_threshold` more iterations in tier 1. (An exit that keeps happening is
+        // counted and abandons the variant.)
+        *(counter as *mut u64) = (*(counter as *mut u64) + *spills.add(slot as usize)) | super::osr_mask() as u64;
     }
     map.taken.store(map.taken.load(Relaxed) + 1, Relaxed);
     let py = pyo3::Python::assume_attached();
