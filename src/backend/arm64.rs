@@ -104,6 +104,7 @@ fn float(cond: Cond) -> Cc {
 enum Mem {
     LdrX,
     StrX,
+    LdrW,
     StrW,
     LdrB,
     LdrD,
@@ -197,7 +198,7 @@ impl Assembler {
     fn mem(&mut self, op: Mem, rt: u8, base: u8, disp: i32) {
         let scale = match op {
             Mem::LdrX | Mem::StrX | Mem::LdrD | Mem::StrD => 8,
-            Mem::StrW | Mem::LdrSW | Mem::LdrS | Mem::StrS => 4,
+            Mem::LdrW | Mem::StrW | Mem::LdrSW | Mem::LdrS | Mem::StrS => 4,
             Mem::LdrB => 1,
         };
         if disp >= 0 && disp % scale == 0 && disp / scale < 4096 {
@@ -205,6 +206,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldr X(rt), [XSP(base), d]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; str X(rt), [XSP(base), d]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldr W(rt), [XSP(base), d]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; str W(rt), [XSP(base), d]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), d]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), d]),
@@ -217,6 +219,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldur X(rt), [XSP(base), disp]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; stur X(rt), [XSP(base), disp]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldur W(rt), [XSP(base), disp]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; stur W(rt), [XSP(base), disp]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldurb W(rt), [XSP(base), disp]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldur D(rt), [XSP(base), disp]),
@@ -231,6 +234,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldr X(rt), [XSP(base), x17]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; str X(rt), [XSP(base), x17]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldr W(rt), [XSP(base), x17]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; str W(rt), [XSP(base), x17]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), x17]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), x17]),
@@ -915,6 +919,92 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; tst x16, x17 ; b.ne =>label);
     }
 
+    // --- Tier-1 inline fast paths: cache checks and one-digit ints. ---
+
+    /// `dst = *(u64 *)(frame + disp)` for a frame header field.
+    pub fn load_frame_field(&mut self, dst: Reg, disp: usize) {
+        self.mem(Mem::LdrX, num(dst), FRAME, disp as i32);
+    }
+
+    /// `dst = *(u32 *)(base + disp)`, zero-extended.
+    pub fn load_field_u32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        self.mem(Mem::LdrW, num(dst), num(base), disp);
+    }
+
+    /// `dst = *(u64 *)(base + 8 * index)`.
+    pub fn load_field_indexed(&mut self, dst: Reg, base: Reg, index: Reg) {
+        let (d, b, i) = (num(dst), num(base), num(index));
+        dynasm!(self.ops ; .arch aarch64 ; ldr X(d), [X(b), X(i), lsl #3]);
+    }
+
+    /// Jump if `a != *(u64 *)(base + disp)`.
+    pub fn jump_if_field_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        self.mem(Mem::LdrX, TMP0, num(base), disp);
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), x16 ; b.ne =>label);
+    }
+
+    /// Jump if the low 32 bits of `a` differ from `*(u32 *)(base + disp)`.
+    pub fn jump_if_field_u32_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        self.mem(Mem::LdrW, TMP0, num(base), disp);
+        dynasm!(self.ops ; .arch aarch64 ; cmp W(num(a)), w16 ; b.ne =>label);
+    }
+
+    pub fn jump_if_not_equal_reg(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)) ; b.ne =>label);
+    }
+
+    /// Jump if `reg & mask == 0` (`mask` a positive 31-bit value).
+    pub fn jump_if_bits_clear(&mut self, reg: Reg, mask: u32, label: Label) {
+        assert!(mask <= i32::MAX as u32);
+        self.imm_to(TMP0, mask as u64);
+        dynasm!(self.ops ; .arch aarch64 ; tst X(num(reg)), x16 ; b.eq =>label);
+    }
+
+    /// Jump if `reg > imm` as unsigned 64-bit values (`imm` a positive 31-bit value).
+    pub fn jump_if_above_imm(&mut self, reg: Reg, imm: u32, label: Label) {
+        assert!(imm <= i32::MAX as u32);
+        self.cmp_imm(num(reg), imm as i64);
+        self.bcond(Cc::Hi, label);
+    }
+
+    /// `dst &= imm` (`imm` a positive 31-bit value).
+    pub fn i_and_imm(&mut self, dst: Reg, imm: u32) {
+        assert!(imm <= i32::MAX as u32);
+        let d = num(dst);
+        self.imm_to(TMP0, imm as u64);
+        dynasm!(self.ops ; .arch aarch64 ; and X(d), X(d), x16);
+    }
+
+    /// `dst = -dst` (two's complement).
+    pub fn i_neg(&mut self, dst: Reg) {
+        let d = num(dst);
+        dynasm!(self.ops ; .arch aarch64 ; neg X(d), X(d));
+    }
+
+    /// `dst <<= n` (`n` < 64).
+    pub fn i_shl_imm(&mut self, dst: Reg, n: u8) {
+        assert!(n < 64);
+        let d = num(dst);
+        let n = n as u32;
+        dynasm!(self.ops ; .arch aarch64 ; lsl X(d), X(d), n);
+    }
+
+    /// Py_DECREF(reg) without the deallocation: when the count drops to zero, jump to
+    /// `dealloc` (with `reg` intact), which must deallocate the object and come back.
+    pub fn decref_or_jump(&mut self, reg: Reg, dealloc: Label) {
+        let r = num(reg);
+        if self.refcounts == RefcountModel::Immortal {
+            dynasm!(self.ops ; .arch aarch64 ; ldr w16, [X(r)] ; tbnz w16, #31, >done);
+        }
+        dynasm!(self.ops ; .arch aarch64
+            ; ldr x16, [X(r)]
+            ; subs x16, x16, #1
+            ; str x16, [X(r)]
+            ; b.eq =>dealloc
+            ; done:
+        );
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(self) -> Result<Vec<u8>, String> {
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
@@ -1040,6 +1130,152 @@ mod tests {
         assert_eq!(bytes(|a| a.f_to_i64_trunc(Reg::R0, FReg::F1)), words(&[0x9e780020]));
         // sdiv x16, x1, x3 ; msub x3, x16, x3, x1 ; mov x1, x16
         assert_eq!(bytes(|a| a.i_div_rem(Reg::R1, Reg::R3)), words(&[0x9ac30c30, 0x9b038603, 0xaa1003e1]));
+    }
+
+    #[test]
+    fn tier1_inline_fast_path_operations() {
+        // ldr x1, [x19, #24] ; ldr w0, [x2, #12] ; ldur w0, [x2, #-4] ; ldr x0, [x1, x2, lsl #3]
+        assert_eq!(bytes(|a| a.load_frame_field(Reg::R1, 24)), words(&[0xf9400e61]));
+        assert_eq!(bytes(|a| a.load_field_u32(Reg::R0, Reg::R2, 12)), words(&[0xb9400c40]));
+        assert_eq!(bytes(|a| a.load_field_u32(Reg::R0, Reg::R2, -4)), words(&[0xb85fc040]));
+        assert_eq!(bytes(|a| a.load_field_indexed(Reg::R0, Reg::R1, Reg::R2)), words(&[0xf8627820]));
+        let next = |f: &dyn Fn(&mut Assembler, Label)| {
+            bytes(|a| {
+                let l = a.new_label();
+                f(a, l);
+                a.bind(l);
+            })
+        };
+        // ldr x16, [x1, #8] ; cmp x3, x16 ; b.ne (the next instruction)
+        assert_eq!(next(&|a, l| a.jump_if_field_not_equal(Reg::R3, Reg::R1, 8, l)), words(&[0xf9400430, 0xeb10007f, 0x54000021]));
+        // ldr w16, [x3, #8] ; cmp w0, w16 ; b.ne
+        assert_eq!(next(&|a, l| a.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, 8, l)), words(&[0xb9400870, 0x6b10001f, 0x54000021]));
+        // cmp x0, x1 ; b.ne
+        assert_eq!(next(&|a, l| a.jump_if_not_equal_reg(Reg::R0, Reg::R1, l)), words(&[0xeb01001f, 0x54000021]));
+        // mov x16, #1 ; tst x0, x16 ; b.eq
+        assert_eq!(next(&|a, l| a.jump_if_bits_clear(Reg::R0, 1, l)), words(&[0xd2800030, 0xea10001f, 0x54000020]));
+        // cmp x2, #15 ; b.hi
+        assert_eq!(next(&|a, l| a.jump_if_above_imm(Reg::R2, 15, l)), words(&[0xf1003c5f, 0x54000028]));
+        // mov x16, #3 ; and x2, x2, x16 ; neg x2, x2 ; lsl x21, x21, #5
+        assert_eq!(bytes(|a| a.i_and_imm(Reg::R2, 3)), words(&[0xd2800070, 0x8a100042]));
+        assert_eq!(bytes(|a| a.i_neg(Reg::R2)), words(&[0xcb0203e2]));
+        assert_eq!(bytes(|a| a.i_shl_imm(Reg::S0, 5)), words(&[0xd37beab5]));
+        // 3.12: ldr w16, [x0] ; tbnz w16, #31, done ; ldr x16, [x0] ; subs x16, x16, #1 ;
+        // str x16, [x0] ; b.eq dealloc ; done: (dealloc bound right after)
+        let mut a = Assembler::new(72, RefcountModel::Immortal, 0);
+        let l = a.new_label();
+        a.decref_or_jump(Reg::R0, l);
+        a.bind(l);
+        assert_eq!(a.finish().unwrap(), words(&[0xb9400010, 0x37f800b0, 0xf9400010, 0xf1000610, 0xf9000010, 0x54000020]));
+    }
+
+
+    /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.
+    /// `run(body)` assembles `prologue; body` and calls it with a frame whose localsplus
+    /// (at offset 0) is `frame`.
+    #[allow(dead_code)]
+    pub(crate) fn check_tier1_inline_operations(run: &dyn Fn(RefcountModel, &mut [u64], &dyn Fn(&mut Assembler)) -> u64) {
+        // An "object": [refcount, field1 (low u32 = 7, high u32 = 9), field2 = -3].
+        let mut obj = [5u64, (9u64 << 32) | 7, (-3i64) as u64, 0];
+        let p = obj.as_mut_ptr() as u64;
+        let yes_no = |frame: &mut [u64], f: &dyn Fn(&mut Assembler, Label)| -> u64 {
+            run(RefcountModel::Plain, frame, &|a| {
+                let taken = a.new_label();
+                f(a, taken);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(taken);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            })
+        };
+        let mut frame = [p, 7, (9u64 << 32) | 7, 0];
+        // u64 and u32 field compares.
+        for (value, equal64, equal32) in [((9u64 << 32) | 7, true, true), (7, false, true), (8, false, false)] {
+            frame[1] = value;
+            let ne64 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_field_not_equal(Reg::R2, Reg::R1, 8, l);
+            });
+            assert_eq!(ne64 == 0, equal64, "{value:#x}");
+            let ne32 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::S1, 1);
+                a.jump_if_field_u32_not_equal(Reg::S1, Reg::R1, 8, l);
+            });
+            assert_eq!(ne32 == 0, equal32, "{value:#x}");
+        }
+        // Loads: u32 zero-extended, indexed, frame header field.
+        let r = run(RefcountModel::Plain, &mut frame, &|a| {
+            a.load_slot(Reg::R1, 0);
+            a.load_field_u32(Reg::R0, Reg::R1, 12); // 9
+            a.load_imm(Reg::R2, 2);
+            a.load_field_indexed(Reg::R3, Reg::R1, Reg::R2); // -3
+            a.i_add(Reg::R0, Reg::R3); // 6
+            a.load_frame_field(Reg::R2, 8); // frame[1]
+            a.i_add(Reg::R0, Reg::R2);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 6 + frame[1]);
+        // Register compare, bit test, unsigned compare with an immediate.
+        for (x, y) in [(3u64, 3u64), (3, 4), (u64::MAX, 15), (15, 16), (16, 15), (0, 1)] {
+            frame[1] = x;
+            frame[2] = y;
+            let ne = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R0, 1);
+                a.load_slot(Reg::R3, 2);
+                a.jump_if_not_equal_reg(Reg::R0, Reg::R3, l);
+            });
+            assert_eq!(ne == 1, x != y);
+            let clear = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_bits_clear(Reg::R2, 1, l);
+            });
+            assert_eq!(clear == 1, x & 1 == 0);
+            let above = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::S0, 1);
+                a.jump_if_above_imm(Reg::S0, 15, l);
+            });
+            assert_eq!(above == 1, x > 15, "{x}");
+        }
+        // and/neg/shl: (1 - (tag & 3)) * 5 << 2 for the three signs of a 3.12 int tag.
+        for (tag, expect) in [(8u64, 20i64), (1, 0), (10, -20)] {
+            frame[1] = tag;
+            let r = run(RefcountModel::Plain, &mut frame, &|a| {
+                a.load_slot(Reg::R1, 1);
+                a.i_and_imm(Reg::R1, 3);
+                a.i_neg(Reg::R1);
+                a.i_add_imm(Reg::R1, 1);
+                a.load_imm(Reg::R0, 5);
+                a.i_mul(Reg::R0, Reg::R1);
+                a.i_shl_imm(Reg::R0, 2);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r as i64, expect, "tag {tag}");
+        }
+        // decref_or_jump: jumps only when the count reaches zero; 3.12 immortals never change.
+        for (model, start, after, jumped) in [
+            (RefcountModel::Plain, 2u64, 1u64, false),
+            (RefcountModel::Plain, 1, 0, true),
+            (RefcountModel::Immortal, 1, 0, true),
+            (RefcountModel::Immortal, 0xffff_ffff, 0xffff_ffff, false),
+        ] {
+            obj[0] = start;
+            let r = run(model, &mut frame, &|a| {
+                let zero = a.new_label();
+                a.load_slot(Reg::S0, 0);
+                a.decref_or_jump(Reg::S0, zero);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(zero);
+                a.load_field(Reg::R0, Reg::S0, 0);
+                a.i_add_imm(Reg::R0, 100);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(obj[0], after);
+            assert_eq!(r, if jumped { 100 } else { 0 });
+        }
     }
 
     /// Executing tests: assemble, place in executable memory, run (natively or under qemu).
@@ -1339,6 +1575,11 @@ mod tests {
 
         extern "C" fn identity(x: u64) -> u64 {
             x
+        }
+
+        #[test]
+        fn tier1_inline_operations_execute() {
+            super::check_tier1_inline_operations(&|model, frame, body| run(model, 0, std::ptr::null_mut(), frame, |a| body(a)));
         }
 
         #[test]

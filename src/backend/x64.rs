@@ -697,6 +697,84 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; test QWORD [Rq(num(base)) + disp], mask ; jnz =>label);
     }
 
+    // --- Tier-1 inline fast paths: cache checks and one-digit ints. ---
+
+    /// `dst = *(u64 *)(frame + disp)` for a frame header field.
+    pub fn load_frame_field(&mut self, dst: Reg, disp: usize) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [Rq(FRAME) + disp]);
+    }
+
+    /// `dst = *(u32 *)(base + disp)`, zero-extended.
+    pub fn load_field_u32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; mov Rd(num(dst)), DWORD [Rq(num(base)) + disp]);
+    }
+
+    /// `dst = *(u64 *)(base + 8 * index)`.
+    pub fn load_field_indexed(&mut self, dst: Reg, base: Reg, index: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [Rq(num(base)) + Rq(num(index)) * 8]);
+    }
+
+    /// Jump if `a != *(u64 *)(base + disp)`.
+    pub fn jump_if_field_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), QWORD [Rq(num(base)) + disp] ; jne =>label);
+    }
+
+    /// Jump if the low 32 bits of `a` differ from `*(u32 *)(base + disp)`.
+    pub fn jump_if_field_u32_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rd(num(a)), DWORD [Rq(num(base)) + disp] ; jne =>label);
+    }
+
+    pub fn jump_if_not_equal_reg(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jne =>label);
+    }
+
+    /// Jump if `reg & mask == 0` (`mask` a positive 31-bit value).
+    pub fn jump_if_bits_clear(&mut self, reg: Reg, mask: u32, label: Label) {
+        assert!(mask <= i32::MAX as u32);
+        let m = mask as i32;
+        dynasm!(self.ops ; .arch x64 ; test Rq(num(reg)), m ; jz =>label);
+    }
+
+    /// Jump if `reg > imm` as unsigned 64-bit values (`imm` a positive 31-bit value).
+    pub fn jump_if_above_imm(&mut self, reg: Reg, imm: u32, label: Label) {
+        assert!(imm <= i32::MAX as u32);
+        let i = imm as i32;
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(reg)), i ; ja =>label);
+    }
+
+    /// `dst &= imm` (`imm` a positive 31-bit value).
+    pub fn i_and_imm(&mut self, dst: Reg, imm: u32) {
+        assert!(imm <= i32::MAX as u32);
+        let i = imm as i32;
+        dynasm!(self.ops ; .arch x64 ; and Rq(num(dst)), i);
+    }
+
+    /// `dst = -dst` (two's complement).
+    pub fn i_neg(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch x64 ; neg Rq(num(dst)));
+    }
+
+    /// `dst <<= n` (`n` < 64).
+    pub fn i_shl_imm(&mut self, dst: Reg, n: u8) {
+        assert!(n < 64);
+        dynasm!(self.ops ; .arch x64 ; shl Rq(num(dst)), n as i8);
+    }
+
+    /// Py_DECREF(reg) without the deallocation: when the count drops to zero, jump to
+    /// `dealloc` (with `reg` intact), which must deallocate the object and come back.
+    pub fn decref_or_jump(&mut self, reg: Reg, dealloc: Label) {
+        let r = num(reg);
+        if self.refcounts == RefcountModel::Immortal {
+            dynasm!(self.ops ; .arch x64 ; cmp DWORD [Rq(r)], 0 ; jl >done);
+        }
+        dynasm!(self.ops ; .arch x64
+            ; sub QWORD [Rq(r)], 1
+            ; jz =>dealloc
+            ; done:
+        );
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(self) -> Result<Vec<u8>, String> {
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
@@ -739,5 +817,126 @@ mod tests {
         // arg0 (rdi) <- R3 must come first.
         let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R3), Arg::Reg(Reg::R3)]));
         assert_eq!(&code[..3], &[0x48, 0x89, 0xf7]);
+    }
+
+    /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.
+    /// `run(body)` assembles `prologue; body` and calls it with a frame whose localsplus
+    /// (at offset 0) is `frame`.
+    pub(crate) fn check_tier1_inline_operations(run: &dyn Fn(RefcountModel, &mut [u64], &dyn Fn(&mut Assembler)) -> u64) {
+        // An "object": [refcount, field1 (low u32 = 7, high u32 = 9), field2 = -3].
+        let mut obj = [5u64, (9u64 << 32) | 7, (-3i64) as u64, 0];
+        let p = obj.as_mut_ptr() as u64;
+        let yes_no = |frame: &mut [u64], f: &dyn Fn(&mut Assembler, Label)| -> u64 {
+            run(RefcountModel::Plain, frame, &|a| {
+                let taken = a.new_label();
+                f(a, taken);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(taken);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            })
+        };
+        let mut frame = [p, 7, (9u64 << 32) | 7, 0];
+        // u64 and u32 field compares.
+        for (value, equal64, equal32) in [((9u64 << 32) | 7, true, true), (7, false, true), (8, false, false)] {
+            frame[1] = value;
+            let ne64 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_field_not_equal(Reg::R2, Reg::R1, 8, l);
+            });
+            assert_eq!(ne64 == 0, equal64, "{value:#x}");
+            let ne32 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::S1, 1);
+                a.jump_if_field_u32_not_equal(Reg::S1, Reg::R1, 8, l);
+            });
+            assert_eq!(ne32 == 0, equal32, "{value:#x}");
+        }
+        // Loads: u32 zero-extended, indexed, frame header field.
+        let r = run(RefcountModel::Plain, &mut frame, &|a| {
+            a.load_slot(Reg::R1, 0);
+            a.load_field_u32(Reg::R0, Reg::R1, 12); // 9
+            a.load_imm(Reg::R2, 2);
+            a.load_field_indexed(Reg::R3, Reg::R1, Reg::R2); // -3
+            a.i_add(Reg::R0, Reg::R3); // 6
+            a.load_frame_field(Reg::R2, 8); // frame[1]
+            a.i_add(Reg::R0, Reg::R2);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 6 + frame[1]);
+        // Register compare, bit test, unsigned compare with an immediate.
+        for (x, y) in [(3u64, 3u64), (3, 4), (u64::MAX, 15), (15, 16), (16, 15), (0, 1)] {
+            frame[1] = x;
+            frame[2] = y;
+            let ne = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R0, 1);
+                a.load_slot(Reg::R3, 2);
+                a.jump_if_not_equal_reg(Reg::R0, Reg::R3, l);
+            });
+            assert_eq!(ne == 1, x != y);
+            let clear = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_bits_clear(Reg::R2, 1, l);
+            });
+            assert_eq!(clear == 1, x & 1 == 0);
+            let above = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::S0, 1);
+                a.jump_if_above_imm(Reg::S0, 15, l);
+            });
+            assert_eq!(above == 1, x > 15, "{x}");
+        }
+        // and/neg/shl: (1 - (tag & 3)) * 5 << 2 for the three signs of a 3.12 int tag.
+        for (tag, expect) in [(8u64, 20i64), (1, 0), (10, -20)] {
+            frame[1] = tag;
+            let r = run(RefcountModel::Plain, &mut frame, &|a| {
+                a.load_slot(Reg::R1, 1);
+                a.i_and_imm(Reg::R1, 3);
+                a.i_neg(Reg::R1);
+                a.i_add_imm(Reg::R1, 1);
+                a.load_imm(Reg::R0, 5);
+                a.i_mul(Reg::R0, Reg::R1);
+                a.i_shl_imm(Reg::R0, 2);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r as i64, expect, "tag {tag}");
+        }
+        // decref_or_jump: jumps only when the count reaches zero; 3.12 immortals never change.
+        for (model, start, after, jumped) in [
+            (RefcountModel::Plain, 2u64, 1u64, false),
+            (RefcountModel::Plain, 1, 0, true),
+            (RefcountModel::Immortal, 1, 0, true),
+            (RefcountModel::Immortal, 0xffff_ffff, 0xffff_ffff, false),
+        ] {
+            obj[0] = start;
+            let r = run(model, &mut frame, &|a| {
+                let zero = a.new_label();
+                a.load_slot(Reg::S0, 0);
+                a.decref_or_jump(Reg::S0, zero);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(zero);
+                a.load_field(Reg::R0, Reg::S0, 0);
+                a.i_add_imm(Reg::R0, 100);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(obj[0], after);
+            assert_eq!(r, if jumped { 100 } else { 0 });
+        }
+    }
+
+    #[test]
+    fn tier1_inline_operations_execute() {
+        use crate::codemem::CodeBlock;
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u64) -> u64;
+        check_tier1_inline_operations(&|model, frame, body| {
+            let mut a = Assembler::new(0, model, 0);
+            a.prologue();
+            body(&mut a);
+            let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+            let f: Entry = unsafe { std::mem::transmute(block.start()) };
+            unsafe { f(std::ptr::null_mut(), frame.as_mut_ptr()) }
+        });
     }
 }

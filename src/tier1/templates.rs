@@ -612,23 +612,54 @@ fn gen_end_for(jit: &mut Jit) -> Option<()> {
     Some(())
 }
 
+/// Offset of `ob_type` in every object.
+const OB_TYPE: i32 = std::mem::offset_of!(pyo3_ffi::PyObject, ob_type) as i32;
+
 fn gen_load_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    use runtime::global_cache::{GlobalCache, CACHE_BUILTINS_VERSION, CACHE_GLOBALS_VERSION, CACHE_VALUE};
     let name = *jit.names.get((instr.arg >> 1) as usize)?;
     let push_null = instr.arg & 1 == 1;
-    jit.set_prev_instr_current();
-    let cache = runtime::global_cache::GlobalCache::new();
+    let cache = GlobalCache::new();
     let cache_addr = &*cache as *const _ as u64;
     jit.global_caches.push(cache);
-    jit.call(runtime::global_cache::load_global_cached as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Imm(cache_addr)]);
-    let raise = jit.raise_exit(jit.depth());
-    jit.asm.jump_if_zero(Reg::R0, raise);
-    let mut depth = jit.depth();
+    let (depth, next) = (jit.depth(), instr.next);
+    let (null_slot, value_slot) = (jit.stack_slot(depth), jit.stack_slot(depth + push_null as u32));
+    let done = jit.asm.new_label();
+    // A miss: the helper looks the name up (which may run code: a key's __eq__) and refills
+    // the cache.
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::global_cache::load_global_cached as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Imm(cache_addr)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        if push_null {
+            jit.asm.clear_slot(null_slot);
+        }
+        jit.asm.store_slot(value_slot, Reg::R0);
+        check_tracing(jit, next, depth + 1 + push_null as u32);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `load_global_cached` decides it: both dicts exact dicts whose
+    // versions are the cached ones (version tags are unique to one state of one dict), and a
+    // value cached. Nothing runs, nothing is released: no prev_instr, no tracing check.
+    jit.asm.load_frame_field(Reg::R1, cpython::FRAME_F_GLOBALS);
+    jit.asm.load_frame_field(Reg::R2, cpython::FRAME_F_BUILTINS);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyDict_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R1, OB_TYPE, miss);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R2, OB_TYPE, miss);
+    jit.asm.load_imm(Reg::R3, cache_addr);
+    jit.asm.load_field(Reg::R0, Reg::R1, cpython::DICT_MA_VERSION_TAG as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, CACHE_GLOBALS_VERSION, miss);
+    jit.asm.load_field(Reg::R0, Reg::R2, cpython::DICT_MA_VERSION_TAG as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, CACHE_BUILTINS_VERSION, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, CACHE_VALUE);
+    jit.asm.jump_if_zero(Reg::R0, miss);
+    jit.asm.incref(Reg::R0);
     if push_null {
-        jit.asm.clear_slot(jit.stack_slot(depth));
-        depth += 1;
+        jit.asm.clear_slot(null_slot);
     }
-    jit.asm.store_slot(jit.stack_slot(depth), Reg::R0);
-    check_tracing(jit, instr.next, depth + 1);
+    jit.asm.store_slot(value_slot, Reg::R0);
+    jit.asm.bind(done);
     Some(())
 }
 
