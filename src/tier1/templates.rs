@@ -673,31 +673,115 @@ fn gen_load_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
     gen_get_attr(jit, instr.arg)
 }
 
+/// Offset of `tp_version_tag` in a type object.
+const TP_VERSION_TAG: i32 = std::mem::offset_of!(pyo3_ffi::PyTypeObject, tp_version_tag) as i32;
+
+/// `dst` = the inline values of `owner` (an instance of a type with a managed dict), or a jump
+/// to `miss` when its dict is materialized (`cpython::instance_values`).
+fn emit_instance_values(jit: &mut Jit, dst: Reg, owner: Reg, miss: crate::backend::Label) {
+    #[cfg(autojit_py312)]
+    {
+        // A tagged pointer three words before the object: odd = the values minus one byte.
+        jit.asm.load_field(dst, owner, -24);
+        jit.asm.jump_if_bits_clear(dst, 1, miss);
+        jit.asm.i_add_imm(dst, 1);
+    }
+    #[cfg(autojit_py311)]
+    {
+        // The values pointer four words before the object (null once the dict exists).
+        jit.asm.load_field(dst, owner, -32);
+        jit.asm.jump_if_zero(dst, miss);
+    }
+}
+
+/// The inline check of an attribute cache's first entry: R1 = the owner, R2 = its type,
+/// R3 = the cache; falls through when the entry describes the type as it is now, with R0 =
+/// the entry's kind, else jumps to `miss`.
+fn emit_attr_cache_check(jit: &mut Jit, slot: u32, cache: u64, miss: crate::backend::Label) {
+    use runtime::attr_cache::{FIRST_KIND, FIRST_TP, FIRST_VERSION};
+    jit.asm.load_slot(Reg::R1, slot);
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, cache);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R3, FIRST_TP, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R2, TP_VERSION_TAG);
+    jit.asm.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, FIRST_VERSION, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R3, FIRST_KIND);
+}
+
 fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
+    use runtime::attr_cache::{Kind, FIRST_INDEX};
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
-    jit.set_prev_instr_current();
     let cache = jit.new_attr_cache();
-    jit.call(runtime::attr_cache::load_attr_cached as usize, &[Arg::Slot(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
-    jit.asm.mov(Reg::S0, Reg::R0);
-    jit.asm.load_slot(Reg::R0, slot);
-    jit.asm.decref(Reg::R0);
-    let raise = jit.raise_exit(jit.depth() - 1);
-    jit.asm.jump_if_zero(Reg::S0, raise);
-    jit.asm.store_slot(slot, Reg::S0);
-    check_tracing(jit, jit.instr().next, jit.depth());
+    let (depth, next) = (jit.depth(), jit.instr().next);
+    let done = jit.asm.new_label();
+    // A miss: the helper (other entries, the generic lookup, which may run code).
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::attr_cache::load_attr_cached as usize, &[Arg::Slot(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
+        jit.asm.mov(Reg::S0, Reg::R0);
+        jit.asm.load_slot(Reg::R0, slot);
+        jit.asm.decref(Reg::R0);
+        let raise = jit.raise_exit(depth - 1);
+        jit.asm.jump_if_zero(Reg::S0, raise);
+        jit.asm.store_slot(slot, Reg::S0);
+        check_tracing(jit, next, depth);
+        jit.asm.jump(done);
+    });
+    // The owner's last reference gone: its destructor may run code that looks at the frame.
+    let dealloc = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(Reg::R1)]);
+        check_tracing(jit, next, depth);
+        jit.asm.jump(done);
+    });
+    // The hit, inline: an instance value, as `load_attr_cached` reads it.
+    emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
+    emit_instance_values(jit, Reg::R2, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, FIRST_INDEX);
+    jit.asm.load_field_indexed(Reg::R0, Reg::R2, Reg::R0);
+    jit.asm.jump_if_zero(Reg::R0, miss);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(slot, Reg::R0);
+    jit.asm.decref_or_jump(Reg::R1, dealloc);
+    jit.asm.bind(done);
     Some(())
 }
 
 fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
+    use runtime::attr_cache::{Kind, FIRST_DESCR, FIRST_KEYS, FIRST_NENTRIES};
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
-    jit.set_prev_instr_current();
     let cache = jit.new_attr_cache();
-    jit.call(runtime::attr_cache::load_method_cached as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
-    let raise = jit.raise_exit(jit.depth() - 1);
-    jit.asm.jump_if_negative_i32(Reg::R0, raise);
-    check_tracing(jit, jit.instr().next, jit.depth() + 1);
+    let (depth, next) = (jit.depth(), jit.instr().next);
+    let done = jit.asm.new_label();
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::attr_cache::load_method_cached as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
+        let raise = jit.raise_exit(depth - 1);
+        jit.asm.jump_if_negative_i32(Reg::R0, raise);
+        check_tracing(jit, next, depth + 1);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `load_method_cached` decides it: a method on a type whose instances
+    // have no dict, or whose inline values cannot hold the name (values present, the type's
+    // shared keys the same with as many entries). Pushes [method, owner]; nothing released.
+    let push = jit.asm.new_label();
+    emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::MethodNoDict as u64, push);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::MethodWithValues as u64, miss);
+    emit_instance_values(jit, Reg::R0, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R2, cpython::HEAPTYPE_CACHED_KEYS as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, FIRST_KEYS, miss);
+    jit.asm.load_field(Reg::R0, Reg::R0, cpython::DICTKEYS_NENTRIES as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, FIRST_NENTRIES, miss);
+    jit.asm.bind(push);
+    jit.asm.load_field(Reg::R0, Reg::R3, FIRST_DESCR);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(slot, Reg::R0);
+    jit.asm.store_slot(slot + 1, Reg::R1);
+    jit.asm.bind(done);
     Some(())
 }
 
