@@ -333,14 +333,24 @@ fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
 }
 
 fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
-    // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
     const NB_ADD: u32 = 0;
+    const NB_SUBTRACT: u32 = 10;
     const NB_INPLACE_ADD: u32 = 13;
-    if instr.arg == NB_ADD || instr.arg == NB_INPLACE_ADD {
-        let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
-        if let Some(store) = next.filter(|n| n.op == Op::STORE_FAST && n.start == instr.next) {
+    const NB_INPLACE_SUBTRACT: u32 = 23;
+    let op = instr.arg;
+    let int_op = match op {
+        NB_ADD | NB_INPLACE_ADD => Some(crate::backend::IOp::Add),
+        NB_SUBTRACT | NB_INPLACE_SUBTRACT => Some(crate::backend::IOp::Sub),
+        _ => None,
+    };
+    // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
+    let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
+    let append_into = next.filter(|n| (op == NB_ADD || op == NB_INPLACE_ADD) && n.op == Op::STORE_FAST && n.start == instr.next);
+    let general = move |jit: &mut Jit| -> Option<()> {
+        if let Some(store) = &append_into {
             let after = jit.label_at(store.next)?;
             let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+            jit.set_prev_instr_current();
             jit.call(
                 runtime::strings::append_to_local as usize,
                 &[Arg::SlotAddr(store.arg), Arg::Slot(lhs), Arg::Slot(rhs)],
@@ -349,8 +359,110 @@ fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.jump_if_negative_i32(Reg::R0, raise);
             jit.asm.jump_if_nonzero(Reg::R0, after);
         }
+        gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, op as u64)
+    };
+    let Some(int_op) = int_op else { return general(jit) };
+    // Everything but two one-digit ints: the helpers (floats, strs, the number protocol),
+    // out of line.
+    let done = jit.asm.new_label();
+    let not_ints = jit.cold(move |jit| {
+        // The labels `general` needs exist (it compiled in line before); fall back to an
+        // exit into the interpreter should it not.
+        if general(jit).is_none() {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(done);
+        }
+    });
+    gen_int_add_sub(jit, int_op, not_ints, done);
+    jit.asm.bind(done);
+    Some(())
+}
+
+/// One-digit int `+`/`-` in line, as `binary_op_on_stack` computes it: both operands exact
+/// one-digit ints (else a jump to `not_ints`, nothing touched), the result a small int from
+/// CPython's table or `PyLong_FromLongLong`'s; the operands are released. No Python code runs
+/// (an int's allocation and deallocation run none): no tracing check.
+fn gen_int_add_sub(jit: &mut Jit, op: crate::backend::IOp, not_ints: crate::backend::Label, done: crate::backend::Label) {
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    emit_load_two_ints(jit, lhs, rhs, not_ints);
+    // |S0|, |S1| < 2**30: no overflow (the label is never taken).
+    jit.asm.i_arith(op, Reg::S0, Reg::S1, not_ints);
+    // A result outside the small ints: a new int.
+    let big = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(pyo3_ffi::PyLong_FromLongLong as usize, &[Arg::Reg(Reg::S0)]);
+        jit.asm.mov(Reg::S1, Reg::R0);
+        release_two(jit, lhs, rhs);
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_zero(Reg::S1, raise);
+        jit.asm.store_slot(lhs, Reg::S1);
+        jit.asm.jump(done);
+    });
+    match runtime::numbers::small_int_table() {
+        Some((base, shift)) => {
+            use runtime::numbers::{SMALL_INT_MAX, SMALL_INT_MIN};
+            jit.asm.mov(Reg::R2, Reg::S0);
+            jit.asm.i_add_imm(Reg::R2, -SMALL_INT_MIN as i32);
+            jit.asm.jump_if_above_imm(Reg::R2, (SMALL_INT_MAX - SMALL_INT_MIN) as u32, big);
+            jit.asm.i_shl_imm(Reg::R2, shift);
+            jit.asm.load_imm(Reg::S1, base);
+            jit.asm.i_add(Reg::S1, Reg::R2);
+            jit.asm.incref(Reg::S1);
+        }
+        None => jit.asm.jump(big),
     }
-    gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, instr.arg as u64)
+    release_two(jit, lhs, rhs);
+    jit.asm.store_slot(lhs, Reg::S1);
+}
+
+/// Release the stack values in frame slots `a` and `b` (scratch registers clobbered).
+fn release_two(jit: &mut Jit, a: u32, b: u32) {
+    jit.asm.load_slot(Reg::R0, a);
+    jit.asm.decref(Reg::R0);
+    jit.asm.load_slot(Reg::R0, b);
+    jit.asm.decref(Reg::R0);
+}
+
+/// S0, S1 = the values of the exact one-digit ints in frame slots `lhs` and `rhs`, as
+/// `cpython::compact_int_value` reads them; anything else jumps to `miss`. Clobbers R0-R3.
+fn emit_load_two_ints(jit: &mut Jit, lhs: u32, rhs: u32, miss: crate::backend::Label) {
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.load_slot(Reg::R1, rhs);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyLong_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R0, OB_TYPE, miss);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, miss);
+    emit_compact_int(jit, Reg::R0, Reg::S0, Reg::R2, miss);
+    emit_compact_int(jit, Reg::R1, Reg::S1, Reg::R3, miss);
+}
+
+/// `dst` = the value of the exact int `obj` if it has at most one digit (|value| < 2**30),
+/// else a jump to `miss`. `tmp` is clobbered.
+fn emit_compact_int(jit: &mut Jit, obj: Reg, dst: Reg, tmp: Reg, miss: crate::backend::Label) {
+    #[cfg(autojit_py312)]
+    {
+        // lv_tag: the digit count above the sign bits (0 positive, 1 zero, 2 negative).
+        jit.asm.load_field(tmp, obj, cpython::LONG_LV_TAG as i32);
+        jit.asm.jump_if_above_imm(tmp, (2 << cpython::LONG_NON_SIZE_BITS) - 1, miss);
+        jit.asm.load_field_u32(dst, obj, cpython::LONG_DIGITS as i32);
+        // value = digit * (1 - (tag & 3))
+        jit.asm.i_and_imm(tmp, 3);
+        jit.asm.i_neg(tmp);
+        jit.asm.i_add_imm(tmp, 1);
+        jit.asm.i_mul(dst, tmp);
+    }
+    #[cfg(autojit_py311)]
+    {
+        // ob_size: the signed digit count, -1 to 1 here.
+        jit.asm.load_field(tmp, obj, cpython::LONG_OB_SIZE as i32);
+        jit.asm.i_add_imm(tmp, 1);
+        jit.asm.jump_if_above_imm(tmp, 2, miss);
+        jit.asm.i_add_imm(tmp, -1);
+        jit.asm.load_field_u32(dst, obj, cpython::LONG_DIGITS as i32);
+        jit.asm.i_mul(dst, tmp);
+    }
 }
 
 /// One operand in, one result out, through `helper(value)`.
@@ -375,9 +487,51 @@ fn gen_compare_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
         return None;
     }
     if let Some((jump, jump_when)) = following_forward_branch(jit) {
-        gen_compare_and_branch_fast_path(jit, op as u64, &jump, jump_when)?;
+        if let Some(()) = gen_compare_and_branch(jit, op as u64, &jump, jump_when) {
+            return Some(());
+        }
     }
     gen_binary(jit, runtime::numbers::rich_compare as usize, op as u64)
+}
+
+/// COMPARE_OP followed by a conditional jump: one-digit ints compared and branched on in
+/// line, without a bool (nothing can run, nothing can raise); other operands out of line,
+/// through `fast_compare` (floats) or the rich comparison, whose result the jump (compiled
+/// as usual) then takes.
+fn gen_compare_and_branch(jit: &mut Jit, op: u64, jump: &Instr, jump_when: bool) -> Option<()> {
+    use crate::backend::Cond;
+    let target = jit.label_at(match jump.flow() {
+        crate::bytecode::Flow::Branch(t) => t,
+        _ => return None,
+    })?;
+    let after = jit.label_at(jump.next)?;
+    let the_jump = jit.label_at(jump.start)?;
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let jump = jump.clone();
+    let not_ints = jit.cold(move |jit| {
+        if gen_compare_and_branch_fast_path(jit, op, &jump, jump_when).is_none()
+            || gen_binary(jit, runtime::numbers::rich_compare as usize, op).is_none()
+        {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(the_jump);
+        }
+    });
+    emit_load_two_ints(jit, lhs, rhs, not_ints);
+    release_two(jit, lhs, rhs);
+    // Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE, and the negation for a jump on false.
+    let (cond, negated) = match op {
+        0 => (Cond::Lt, Cond::Ge),
+        1 => (Cond::Le, Cond::Gt),
+        2 => (Cond::Eq, Cond::Ne),
+        3 => (Cond::Ne, Cond::Eq),
+        4 => (Cond::Gt, Cond::Le),
+        _ => (Cond::Ge, Cond::Lt),
+    };
+    jit.asm.i_jump_if(if jump_when { cond } else { negated }, Reg::S0, Reg::S1, target);
+    jit.asm.jump(after);
+    Some(())
 }
 
 /// The conditional forward jump right after the current instruction, if there is one,
