@@ -67,9 +67,10 @@ enum Cc {
     Le,
     Gt,
     Ge,
-    /// Unsigned lower / higher.
+    /// Unsigned lower / higher / higher or same.
     Lo,
     Hi,
+    Hs,
     /// After `fcmp`: less than (ordered) / less or equal (ordered).
     Mi,
     Ls,
@@ -286,6 +287,7 @@ impl Assembler {
             Cc::Ge => dynasm!(self.ops ; .arch aarch64 ; b.ge =>label),
             Cc::Lo => dynasm!(self.ops ; .arch aarch64 ; b.lo =>label),
             Cc::Hi => dynasm!(self.ops ; .arch aarch64 ; b.hi =>label),
+            Cc::Hs => dynasm!(self.ops ; .arch aarch64 ; b.hs =>label),
             Cc::Mi => dynasm!(self.ops ; .arch aarch64 ; b.mi =>label),
             Cc::Ls => dynasm!(self.ops ; .arch aarch64 ; b.ls =>label),
         }
@@ -301,6 +303,7 @@ impl Assembler {
             Cc::Ge => dynasm!(self.ops ; .arch aarch64 ; cset X(d), ge),
             Cc::Lo => dynasm!(self.ops ; .arch aarch64 ; cset X(d), lo),
             Cc::Hi => dynasm!(self.ops ; .arch aarch64 ; cset X(d), hi),
+            Cc::Hs => dynasm!(self.ops ; .arch aarch64 ; cset X(d), hs),
             Cc::Mi => dynasm!(self.ops ; .arch aarch64 ; cset X(d), mi),
             Cc::Ls => dynasm!(self.ops ; .arch aarch64 ; cset X(d), ls),
         }
@@ -448,6 +451,13 @@ impl Assembler {
 
     /// Call the C function at `addr` with `args`; the result is in R0.
     pub fn call(&mut self, addr: usize, args: &[Arg]) {
+        self.set_arguments(args);
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64 ; blr x16);
+    }
+
+    /// Put `args` into the argument registers.
+    fn set_arguments(&mut self, args: &[Arg]) {
         assert!(args.len() <= ARG_REGS.len());
         // Register sources first, as simultaneous moves (a source may be another argument's
         // register), then everything that only writes its own argument register.
@@ -476,8 +486,6 @@ impl Assembler {
                 Arg::SpillBase => dynasm!(self.ops ; .arch aarch64 ; mov XSP(dst), sp),
             }
         }
-        self.imm_to(TMP0, addr as u64);
-        dynasm!(self.ops ; .arch aarch64 ; blr x16);
     }
 
     /// Perform register moves (dst, src) as if simultaneously.
@@ -1005,6 +1013,86 @@ impl Assembler {
         );
     }
 
+    // --- Subroutines called from compiled code (the direct-call routine). ---
+
+    /// Start of a subroutine entered by a call from compiled code (`call` with no
+    /// arguments): saves the frame record (the return address). It may use every register
+    /// but the pinned frame and thread state, and must end with `subroutine_return`.
+    pub fn subroutine_enter(&mut self) {
+        dynasm!(self.ops ; .arch aarch64 ; stp x29, x30, [sp, #-16]! ; mov x29, sp);
+    }
+
+    /// Return from a subroutine (the result, if any, in R0).
+    pub fn subroutine_return(&mut self) {
+        dynasm!(self.ops ; .arch aarch64 ; ldp x29, x30, [sp], #16 ; ret);
+    }
+
+    /// `dst` = the machine stack pointer.
+    pub fn load_stack_pointer(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch aarch64 ; mov XSP(num(dst)), sp);
+    }
+
+    /// `dst = *(u64 *)addr`.
+    pub fn load_absolute(&mut self, dst: Reg, addr: usize) {
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64 ; ldr X(num(dst)), [x16]);
+    }
+
+    /// Unsigned compare and jump.
+    pub fn u_jump_if(&mut self, cond: Cond, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        let cc = match cond {
+            Cond::Lt => Cc::Lo,
+            Cond::Le => Cc::Ls,
+            Cond::Eq => Cc::Eq,
+            Cond::Ne => Cc::Ne,
+            Cond::Gt => Cc::Hi,
+            Cond::Ge => Cc::Hs,
+        };
+        self.bcond(cc, label);
+    }
+
+    /// `dst = *(i32 *)(tstate + disp)`, sign-extended.
+    pub fn load_tstate_field_i32(&mut self, dst: Reg, disp: usize) {
+        self.mem(Mem::LdrSW, num(dst), TSTATE, disp as i32);
+    }
+
+    /// `*(i32 *)(tstate + disp) += imm`.
+    pub fn add_tstate_field_i32(&mut self, disp: usize, imm: i32) {
+        self.mem(Mem::LdrW, TMP0, TSTATE, disp as i32);
+        if (0..4096).contains(&imm) {
+            let i = imm as u32;
+            dynasm!(self.ops ; .arch aarch64 ; add w16, w16, i);
+        } else if (-4095..0).contains(&imm) {
+            let i = (-imm) as u32;
+            dynasm!(self.ops ; .arch aarch64 ; sub w16, w16, i);
+        } else {
+            self.imm_to(TMP1, imm as u32 as u64);
+            dynasm!(self.ops ; .arch aarch64 ; add w16, w16, w17);
+        }
+        self.mem(Mem::StrW, TMP0, TSTATE, disp as i32);
+    }
+
+    /// `*(u64 *)(tstate + disp) = src`.
+    pub fn store_tstate_field(&mut self, disp: usize, src: Reg) {
+        self.mem(Mem::StrX, num(src), TSTATE, disp as i32);
+    }
+
+    /// `dst` = the address of frame slot `slot` (`&localsplus[slot]`).
+    pub fn slot_address(&mut self, dst: Reg, slot: u32) {
+        let disp = self.slot_disp(slot);
+        self.add_imm(num(dst), FRAME, disp as i64);
+    }
+
+    /// Call the C function whose address is in `target` (S0 or S1, never an argument
+    /// register) with `args`; the result is in R0.
+    pub fn call_indirect(&mut self, target: Reg, args: &[Arg]) {
+        assert!(matches!(target, Reg::S0 | Reg::S1), "call_indirect target {target:?}");
+        assert!(args.iter().all(|a| !matches!(a, Arg::Reg(r) if *r == target)));
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch aarch64 ; blr X(num(target)));
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(self) -> Result<Vec<u8>, String> {
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
@@ -1169,6 +1257,34 @@ mod tests {
         assert_eq!(a.finish().unwrap(), words(&[0xb9400010, 0x37f800b0, 0xf9400010, 0xf1000610, 0xf9000010, 0x54000020]));
     }
 
+    #[test]
+    fn direct_call_routine_operations() {
+        // stp x29, x30, [sp, #-16]! ; mov x29, sp / ldp x29, x30, [sp], #16 ; ret
+        assert_eq!(bytes(|a| a.subroutine_enter()), words(&[0xa9bf7bfd, 0x910003fd]));
+        assert_eq!(bytes(|a| a.subroutine_return()), words(&[0xa8c17bfd, 0xd65f03c0]));
+        // mov x1, sp ; mov x16, #0x1234 ; ldr x0, [x16]
+        assert_eq!(bytes(|a| a.load_stack_pointer(Reg::R1)), words(&[0x910003e1]));
+        assert_eq!(bytes(|a| a.load_absolute(Reg::R0, 0x1234)), words(&[0xd2824690, 0xf9400200]));
+        // cmp x0, x1 ; b.hs (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if(Cond::Ge, Reg::R0, Reg::R1, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0xeb01001f, 0x54000022]));
+        // ldrsw x0, [x20, #28] ; ldr w16, [x20, #36] ; sub w16, w16, #1 ; str w16, [x20, #36]
+        assert_eq!(bytes(|a| a.load_tstate_field_i32(Reg::R0, 28)), words(&[0xb9801e80]));
+        assert_eq!(bytes(|a| a.add_tstate_field_i32(36, -1)), words(&[0xb9402690, 0x51000610, 0xb9002690]));
+        // str x1, [x20, #240] ; add x1, x19, #88
+        assert_eq!(bytes(|a| a.store_tstate_field(240, Reg::R1)), words(&[0xf9007a81]));
+        assert_eq!(bytes(|a| a.slot_address(Reg::R1, 2)), words(&[0x91016261]));
+        // mov x1, x22 ; mov x0, x20 ; blr x21
+        assert_eq!(
+            bytes(|a| a.call_indirect(Reg::S0, &[Arg::Tstate, Arg::Reg(Reg::S1)])),
+            words(&[0xaa1603e1, 0xaa1403e0, 0xd63f02a0])
+        );
+    }
+
 
     /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.
     /// `run(body)` assembles `prologue; body` and calls it with a frame whose localsplus
@@ -1275,6 +1391,84 @@ mod tests {
             });
             assert_eq!(obj[0], after);
             assert_eq!(r, if jumped { 100 } else { 0 });
+        }
+    }
+
+
+    /// Runs the direct-call routine's operations: a subroutine called from compiled code
+    /// (stack alignment for the calls it makes), indirect calls, tstate fields, stack pointer,
+    /// absolute loads, unsigned compares. `run(tstate, frame, body)` as above, plus the
+    /// thread-state pointer; `sub` is a callable address that returns `x * 2 + 1` after
+    /// calling a C function that checks the stack alignment.
+    #[allow(dead_code)]
+    pub(crate) fn check_subroutine_operations(
+        run: &dyn Fn(*mut u8, &mut [u64], &dyn Fn(&mut Assembler)) -> u64,
+        make_sub: &dyn Fn(&dyn Fn(&mut Assembler)) -> (usize, Box<dyn std::any::Any>),
+    ) {
+        extern "C" fn aligned_double(x: u64) -> u64 {
+            let marker = 0u128; // 16-byte aligned if the stack is
+            assert_eq!(std::ptr::addr_of!(marker) as usize % 16, 0, "misaligned stack");
+            x * 2
+        }
+        static WORD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(77);
+        // The subroutine: R0 = aligned_double(R1) + 1, through an indirect call.
+        let (sub, _keep) = make_sub(&|a| {
+            a.subroutine_enter();
+            a.load_imm(Reg::S1, aligned_double as usize as u64);
+            a.call_indirect(Reg::S1, &[Arg::Reg(Reg::R1)]);
+            a.i_add_imm(Reg::R0, 1);
+            a.subroutine_return();
+        });
+        let mut tstate = [0u64; 8];
+        tstate[2] = 40; // an i32 field at 16 and a u64 field at 24
+        tstate[3] = 5;
+        let ts = tstate.as_mut_ptr() as *mut u8;
+        let mut frame = [0u64, 0, 0, 0];
+        let r = run(ts, &mut frame, &|a| {
+            a.load_imm(Reg::R1, 20);
+            a.call(sub, &[]);
+            a.mov(Reg::S0, Reg::R0); // 41
+            a.load_tstate_field_i32(Reg::R1, 16); // 40
+            a.add_tstate_field_i32(16, -3); // 37
+            a.add_tstate_field_i32(16, 1); // 38
+            a.i_add(Reg::S0, Reg::R1); // 81
+            a.load_absolute(Reg::R2, WORD.as_ptr() as usize); // 77
+            a.i_add(Reg::S0, Reg::R2); // 158
+            a.slot_address(Reg::R3, 2);
+            a.store_tstate_field(24, Reg::R3);
+            a.load_stack_pointer(Reg::R1);
+            a.store_slot(1, Reg::R1);
+            a.mov(Reg::R0, Reg::S0);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 158);
+        assert_eq!(tstate[2] as u32, 38);
+        assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
+        let sp = frame[1] as usize;
+        let here = 0u8;
+        let here = std::ptr::addr_of!(here) as usize;
+        assert!(sp < here && here - sp < 1 << 20, "stack pointer {sp:#x} near {here:#x}");
+        // Unsigned compares, both ways.
+        for (x, y) in [(1u64, 2u64), (2, 2), (u64::MAX, 1), (1, u64::MAX)] {
+            for (cond, expect) in [
+                (Cond::Lt, x < y), (Cond::Le, x <= y), (Cond::Eq, x == y),
+                (Cond::Ne, x != y), (Cond::Gt, x > y), (Cond::Ge, x >= y),
+            ] {
+                frame[0] = x;
+                frame[1] = y;
+                let r = run(ts, &mut frame, &|a| {
+                    let yes = a.new_label();
+                    a.load_slot(Reg::R1, 0);
+                    a.load_slot(Reg::R2, 1);
+                    a.u_jump_if(cond, Reg::R1, Reg::R2, yes);
+                    a.load_imm(Reg::R0, 0);
+                    a.ret(Reg::R0);
+                    a.bind(yes);
+                    a.load_imm(Reg::R0, 1);
+                    a.ret(Reg::R0);
+                });
+                assert_eq!(r == 1, expect, "{x} {cond:?} {y}");
+            }
         }
     }
 
@@ -1575,6 +1769,19 @@ mod tests {
 
         extern "C" fn identity(x: u64) -> u64 {
             x
+        }
+
+        #[test]
+        fn subroutine_operations_execute() {
+            super::check_subroutine_operations(
+                &|tstate, frame, body| run(RefcountModel::Plain, 0, tstate, frame, |a| body(a)),
+                &|body| {
+                    let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                    body(&mut a);
+                    let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                    (block.start() as usize, Box::new(block))
+                },
+            );
         }
 
         #[test]

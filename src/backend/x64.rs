@@ -209,6 +209,12 @@ impl Assembler {
 
     /// Call the C function at `addr` with `args`; the result is in R0.
     pub fn call(&mut self, addr: usize, args: &[Arg]) {
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
+    }
+
+    /// Put `args` into the argument registers.
+    fn set_arguments(&mut self, args: &[Arg]) {
         assert!(args.len() <= ARG_REGS.len());
         // Register arguments are read before any argument register is written, through r11
         // and the stack-free order below: first move register sources out of the way.
@@ -242,7 +248,6 @@ impl Assembler {
                 Arg::SpillBase => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), rsp),
             }
         }
-        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
     }
 
     /// Perform register moves (dst, src) as if simultaneously.
@@ -775,6 +780,76 @@ impl Assembler {
         );
     }
 
+    // --- Subroutines called from compiled code (the direct-call routine). ---
+
+    /// Start of a subroutine entered by a call from compiled code (`call` with no
+    /// arguments): keeps the machine stack aligned for the calls it makes. It may use every
+    /// register but the pinned frame and thread state, and must end with `subroutine_return`.
+    pub fn subroutine_enter(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; sub rsp, 8);
+    }
+
+    /// Return from a subroutine (the result, if any, in R0).
+    pub fn subroutine_return(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; add rsp, 8 ; ret);
+    }
+
+    /// `dst` = the machine stack pointer.
+    pub fn load_stack_pointer(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), rsp);
+    }
+
+    /// `dst = *(u64 *)addr`.
+    pub fn load_absolute(&mut self, dst: Reg, addr: usize) {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; mov Rq(num(dst)), QWORD [r11]);
+    }
+
+    /// Unsigned compare and jump.
+    pub fn u_jump_if(&mut self, cond: Cond, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; jb =>label),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; jbe =>label),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>label),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>label),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; ja =>label),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; jae =>label),
+        }
+    }
+
+    /// `dst = *(i32 *)(tstate + disp)`, sign-extended.
+    pub fn load_tstate_field_i32(&mut self, dst: Reg, disp: usize) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; movsxd Rq(num(dst)), DWORD [Rq(TSTATE) + disp]);
+    }
+
+    /// `*(i32 *)(tstate + disp) += imm`.
+    pub fn add_tstate_field_i32(&mut self, disp: usize, imm: i32) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; add DWORD [Rq(TSTATE) + disp], imm);
+    }
+
+    /// `*(u64 *)(tstate + disp) = src`.
+    pub fn store_tstate_field(&mut self, disp: usize, src: Reg) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(TSTATE) + disp], Rq(num(src)));
+    }
+
+    /// `dst` = the address of frame slot `slot` (`&localsplus[slot]`).
+    pub fn slot_address(&mut self, dst: Reg, slot: u32) {
+        let disp = self.slot_disp(slot);
+        dynasm!(self.ops ; .arch x64 ; lea Rq(num(dst)), [Rq(FRAME) + disp]);
+    }
+
+    /// Call the C function whose address is in `target` (S0 or S1, never an argument
+    /// register) with `args`; the result is in R0.
+    pub fn call_indirect(&mut self, target: Reg, args: &[Arg]) {
+        assert!(matches!(target, Reg::S0 | Reg::S1), "call_indirect target {target:?}");
+        assert!(args.iter().all(|a| !matches!(a, Arg::Reg(r) if *r == target)));
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch x64 ; call Rq(num(target)));
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(self) -> Result<Vec<u8>, String> {
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
@@ -924,6 +999,105 @@ mod tests {
             assert_eq!(obj[0], after);
             assert_eq!(r, if jumped { 100 } else { 0 });
         }
+    }
+
+
+    /// Runs the direct-call routine's operations: a subroutine called from compiled code
+    /// (stack alignment for the calls it makes), indirect calls, tstate fields, stack pointer,
+    /// absolute loads, unsigned compares. `run(tstate, frame, body)` as above, plus the
+    /// thread-state pointer; `sub` is a callable address that returns `x * 2 + 1` after
+    /// calling a C function that checks the stack alignment.
+    pub(crate) fn check_subroutine_operations(
+        run: &dyn Fn(*mut u8, &mut [u64], &dyn Fn(&mut Assembler)) -> u64,
+        make_sub: &dyn Fn(&dyn Fn(&mut Assembler)) -> (usize, Box<dyn std::any::Any>),
+    ) {
+        extern "C" fn aligned_double(x: u64) -> u64 {
+            let marker = 0u128; // 16-byte aligned if the stack is
+            assert_eq!(std::ptr::addr_of!(marker) as usize % 16, 0, "misaligned stack");
+            x * 2
+        }
+        static WORD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(77);
+        // The subroutine: R0 = aligned_double(R1) + 1, through an indirect call.
+        let (sub, _keep) = make_sub(&|a| {
+            a.subroutine_enter();
+            a.load_imm(Reg::S1, aligned_double as usize as u64);
+            a.call_indirect(Reg::S1, &[Arg::Reg(Reg::R1)]);
+            a.i_add_imm(Reg::R0, 1);
+            a.subroutine_return();
+        });
+        let mut tstate = [0u64; 8];
+        tstate[2] = 40; // an i32 field at 16 and a u64 field at 24
+        tstate[3] = 5;
+        let ts = tstate.as_mut_ptr() as *mut u8;
+        let mut frame = [0u64, 0, 0, 0];
+        let r = run(ts, &mut frame, &|a| {
+            a.load_imm(Reg::R1, 20);
+            a.call(sub, &[]);
+            a.mov(Reg::S0, Reg::R0); // 41
+            a.load_tstate_field_i32(Reg::R1, 16); // 40
+            a.add_tstate_field_i32(16, -3); // 37
+            a.add_tstate_field_i32(16, 1); // 38
+            a.i_add(Reg::S0, Reg::R1); // 81
+            a.load_absolute(Reg::R2, WORD.as_ptr() as usize); // 77
+            a.i_add(Reg::S0, Reg::R2); // 158
+            a.slot_address(Reg::R3, 2);
+            a.store_tstate_field(24, Reg::R3);
+            a.load_stack_pointer(Reg::R1);
+            a.store_slot(1, Reg::R1);
+            a.mov(Reg::R0, Reg::S0);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 158);
+        assert_eq!(tstate[2] as u32, 38);
+        assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
+        let sp = frame[1] as usize;
+        let here = 0u8;
+        let here = std::ptr::addr_of!(here) as usize;
+        assert!(sp < here && here - sp < 1 << 20, "stack pointer {sp:#x} near {here:#x}");
+        // Unsigned compares, both ways.
+        for (x, y) in [(1u64, 2u64), (2, 2), (u64::MAX, 1), (1, u64::MAX)] {
+            for (cond, expect) in [
+                (Cond::Lt, x < y), (Cond::Le, x <= y), (Cond::Eq, x == y),
+                (Cond::Ne, x != y), (Cond::Gt, x > y), (Cond::Ge, x >= y),
+            ] {
+                frame[0] = x;
+                frame[1] = y;
+                let r = run(ts, &mut frame, &|a| {
+                    let yes = a.new_label();
+                    a.load_slot(Reg::R1, 0);
+                    a.load_slot(Reg::R2, 1);
+                    a.u_jump_if(cond, Reg::R1, Reg::R2, yes);
+                    a.load_imm(Reg::R0, 0);
+                    a.ret(Reg::R0);
+                    a.bind(yes);
+                    a.load_imm(Reg::R0, 1);
+                    a.ret(Reg::R0);
+                });
+                assert_eq!(r == 1, expect, "{x} {cond:?} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn subroutine_operations_execute() {
+        use crate::codemem::CodeBlock;
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u64) -> u64;
+        check_subroutine_operations(
+            &|tstate, frame, body| {
+                let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                a.prologue();
+                body(&mut a);
+                let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                let f: Entry = unsafe { std::mem::transmute(block.start()) };
+                unsafe { f(tstate, frame.as_mut_ptr()) }
+            },
+            &|body| {
+                let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                body(&mut a);
+                let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                (block.start() as usize, Box::new(block))
+            },
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Compiled {
     _global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
     /// The LOAD_ATTR caches likewise.
     _attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
+    /// The CALL caches likewise.
+    _call_caches: Vec<Box<calls::CallCache>>,
 }
 
 impl Compiled {
@@ -89,6 +91,8 @@ pub struct Jit<'a> {
     pub global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
     /// LOAD_ATTR caches likewise.
     pub attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
+    /// CALL caches likewise.
+    pub call_caches: Vec<Box<calls::CallCache>>,
     /// Out-of-line code (slow paths of inline fast paths), emitted after all instructions:
     /// the instruction's position, the label the code starts at, and its generator.
     cold_paths: Vec<(usize, Label, ColdPath<'a>)>,
@@ -308,6 +312,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
             .collect(),
         global_caches: Vec::new(),
         attr_caches: Vec::new(),
+        call_caches: Vec::new(),
         cold_paths: Vec::new(),
     };
 
@@ -346,6 +351,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     let fallbacks = std::mem::take(&mut jit.fallbacks);
     let global_caches = std::mem::take(&mut jit.global_caches);
     let attr_caches = std::mem::take(&mut jit.attr_caches);
+    let call_caches = std::mem::take(&mut jit.call_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
@@ -363,13 +369,14 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         instruction_offsets,
         _global_caches: global_caches,
         _attr_caches: attr_caches,
+        _call_caches: call_caches,
     })
 }
 
 /// Instructions whose templates keep `prev_instr` current themselves, on the paths that
 /// can run code or release a reference (their inline fast paths do neither).
 fn sets_prev_instr_itself(op: Op) -> bool {
-    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP)
+    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL)
 }
 
 /// Instructions that never run Python code or release a reference.

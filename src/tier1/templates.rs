@@ -960,19 +960,57 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let nargs = instr.arg;
     let base = jit.peek(nargs + 1);
     let kwnames = jit.kwnames.unwrap_or(std::ptr::null_mut());
-    jit.set_prev_instr_current();
-    if kwnames.is_null() {
-        jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64)]);
-    } else {
-        jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
-    }
     let depth_after_inputs = jit.depth() - nargs - 2;
+    let next = instr.next;
+    let got_result = jit.asm.new_label();
+    jit.set_prev_instr_current();
+    match (kwnames.is_null(), super::calls::direct_call_routine()) {
+        (true, Some(routine)) => {
+            // A compiled callee this site called directly before: the direct-call routine,
+            // which checks the site's cache and does the whole call; anything else (or any
+            // failed check) through `call_positional`, which fills the cache.
+            let cache = super::calls::CallCache::new();
+            let cache_addr = &*cache as *const _ as u64;
+            jit.call_caches.push(cache);
+            let general = jit.cold(move |jit| {
+                jit.call(
+                    super::calls::call_positional as usize,
+                    &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(cache_addr)],
+                );
+                jit.asm.jump(got_result);
+            });
+            // [method, self, args...] or [NULL, callable, args...]: S0 = the callable,
+            // R1 = the first argument's slot, R2 = the argument count.
+            let no_method = jit.asm.new_label();
+            let ready = jit.asm.new_label();
+            jit.asm.load_slot(Reg::S0, base);
+            jit.asm.jump_if_zero(Reg::S0, no_method);
+            jit.asm.slot_address(Reg::R1, base + 1);
+            jit.asm.load_imm(Reg::R2, nargs as u64 + 1);
+            jit.asm.jump(ready);
+            jit.asm.bind(no_method);
+            jit.asm.load_slot(Reg::S0, base + 1);
+            jit.asm.slot_address(Reg::R1, base + 2);
+            jit.asm.load_imm(Reg::R2, nargs as u64);
+            jit.asm.bind(ready);
+            jit.asm.load_imm(Reg::R3, cache_addr);
+            jit.call(routine, &[]);
+            jit.asm.jump_if_equal_imm(Reg::R0, super::calls::MISS, general);
+        }
+        (true, None) => {
+            jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(0)]);
+        }
+        (false, _) => {
+            jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
+        }
+    }
+    jit.asm.bind(got_result);
     let raise = jit.raise_exit(depth_after_inputs);
     jit.asm.jump_if_zero(Reg::R0, raise);
     jit.asm.store_slot(base, Reg::R0);
     // The interpreter checks the eval breaker after every call.
     poll_eval_breaker(jit, depth_after_inputs + 1);
-    check_tracing(jit, instr.next, depth_after_inputs + 1);
+    check_tracing(jit, next, depth_after_inputs + 1);
     Some(())
 }
 
