@@ -101,9 +101,21 @@ def edge_pairs():
     return [((a, b), {}) for a, b in itertools.product(EDGE_INTS, EDGE_INTS)]
 
 
-@pytest.mark.parametrize("op", ["+", "-"])
-def test_int_add_sub_at_the_edges(op):
-    fn = make(f"def binary(a, b):\n    c = a {op} b\n    c {op}= b\n    return c, b {op} a\n", "binary")
+@pytest.mark.parametrize("op", ["+", "-", "*", "&", "|", "^", "//", "%"])
+def test_int_arithmetic_at_the_edges(op):
+    fn = make(
+        f"def binary(a, b):\n"
+        f"    out = []\n"
+        f"    for x, y in ((a, b), (b, a), (a, 7), (-7, b), (a, -1), (b, 0)):\n"
+        f"        try:\n"
+        f"            c = x {op} y\n"
+        f"            c {op}= y\n"
+        f"            out.append((x {op} y, c))\n"
+        f"        except ZeroDivisionError as e:\n"
+        f"            out.append(str(e))\n"
+        f"    return out\n",
+        "binary",
+    )
     assert all(r.compiled for r in check_calls(fn, edge_pairs()))
 
 
@@ -129,7 +141,7 @@ def test_int_results_are_cpythons_small_ints():
     import autojit
 
     def add_sub(a, b):
-        return a + b, a - b
+        return a + b, a - b, a * b, a // (b or 1), a % (b or 7), a & b, a | b, a ^ b
 
     autojit.enable(threshold=0)
     try:

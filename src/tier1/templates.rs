@@ -332,17 +332,45 @@ fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
     Some(())
 }
 
+/// BINARY_OP on two one-digit ints, in line (the operations `numbers::int_op` does).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    And,
+    Or,
+    Xor,
+    FloorDiv,
+    Mod,
+}
+
 fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    // BINARY_OP arguments (NB_*); the in-place forms are these plus 13 and behave the same
+    // on ints (which have no in-place slots).
     const NB_ADD: u32 = 0;
-    const NB_SUBTRACT: u32 = 10;
     const NB_INPLACE_ADD: u32 = 13;
-    const NB_INPLACE_SUBTRACT: u32 = 23;
     let op = instr.arg;
-    let int_op = match op {
-        NB_ADD | NB_INPLACE_ADD => Some(crate::backend::IOp::Add),
-        NB_SUBTRACT | NB_INPLACE_SUBTRACT => Some(crate::backend::IOp::Sub),
+    let int_op = match op % 13 {
+        0 => Some(IntOp::Add),
+        1 => Some(IntOp::And),
+        2 => Some(IntOp::FloorDiv),
+        5 => Some(IntOp::Mul),
+        6 => Some(IntOp::Mod),
+        7 => Some(IntOp::Or),
+        10 => Some(IntOp::Sub),
+        12 => Some(IntOp::Xor),
         _ => None,
-    };
+    }
+    .filter(|_| op < 26);
+    let float_op = match op % 13 {
+        0 => Some(crate::backend::FOp::Add),
+        5 => Some(crate::backend::FOp::Mul),
+        10 => Some(crate::backend::FOp::Sub),
+        11 => Some(crate::backend::FOp::Div),
+        _ => None,
+    }
+    .filter(|_| op < 26);
     // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
     let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
     let append_into = next.filter(|n| (op == NB_ADD || op == NB_INPLACE_ADD) && n.op == Op::STORE_FAST && n.start == instr.next);
@@ -361,9 +389,11 @@ fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
         }
         gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, op as u64)
     };
-    let Some(int_op) = int_op else { return general(jit) };
-    // Everything but two one-digit ints: the helpers (floats, strs, the number protocol),
-    // out of line.
+    if int_op.is_none() && float_op.is_none() {
+        return general(jit);
+    }
+    // Everything but two one-digit ints or two floats (and zero divisors): the helpers
+    // (mixed operands, strs, the number protocol), out of line.
     let done = jit.asm.new_label();
     let not_ints = jit.cold(move |jit| {
         // The labels `general` needs exist (it compiled in line before); fall back to an
@@ -375,21 +405,107 @@ fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.jump(done);
         }
     });
-    gen_int_add_sub(jit, int_op, not_ints, done);
+    let floats = jit.asm.new_label();
+    let not_floats = if float_op.is_some() { floats } else { not_ints };
+    if let Some(int_op) = int_op {
+        gen_int_binary(jit, int_op, not_floats, done);
+        jit.asm.jump(done);
+    }
+    if let Some(float_op) = float_op {
+        jit.asm.bind(floats);
+        gen_float_binary(jit, float_op, not_ints, done);
+    }
     jit.asm.bind(done);
     Some(())
 }
 
-/// One-digit int `+`/`-` in line, as `binary_op_on_stack` computes it: both operands exact
-/// one-digit ints (else a jump to `not_ints`, nothing touched), the result a small int from
-/// CPython's table or `PyLong_FromLongLong`'s; the operands are released. No Python code runs
-/// (an int's allocation and deallocation run none): no tracing check.
-fn gen_int_add_sub(jit: &mut Jit, op: crate::backend::IOp, not_ints: crate::backend::Label, done: crate::backend::Label) {
+/// Offset of `ob_fval` in a float object.
+const OB_FVAL: i32 = std::mem::offset_of!(pyo3_ffi::PyFloatObject, ob_fval) as i32;
+
+/// Float `+ - * /` in line, as `binary_op_on_stack` computes it for two exact floats (else,
+/// or for a zero divisor, a jump to `not_floats`, nothing touched): the result is written
+/// into an operand only the stack holds (the left one first), as `float_result` does, else
+/// a new float from `PyFloat_FromDouble`; the operands are released. No Python code runs.
+fn gen_float_binary(jit: &mut Jit, op: crate::backend::FOp, not_floats: crate::backend::Label, done: crate::backend::Label) {
+    use crate::backend::FReg;
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.load_slot(Reg::R1, rhs);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyFloat_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R0, OB_TYPE, not_floats);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, not_floats);
+    jit.asm.f_load_mem(FReg::F0, Reg::R0, OB_FVAL);
+    jit.asm.f_load_mem(FReg::F1, Reg::R1, OB_FVAL);
+    if op == crate::backend::FOp::Div {
+        jit.asm.jump_if_f_zero(FReg::F1, not_floats);
+    }
+    jit.asm.f_arith(op, FReg::F0, FReg::F1);
+    // Neither operand dying: a new float.
+    let new = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.asm.call_f(pyo3_ffi::PyFloat_FromDouble as usize);
+        jit.asm.mov(Reg::S1, Reg::R0);
+        release_two(jit, lhs, rhs);
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_zero(Reg::S1, raise);
+        jit.asm.store_slot(lhs, Reg::S1);
+        jit.asm.jump(done);
+    });
+    let rhs_dying = jit.asm.new_label();
+    jit.asm.load_field(Reg::R2, Reg::R0, 0);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, 1, rhs_dying);
+    // The left operand dies: it holds the result, in its own slot; the right one goes.
+    jit.asm.f_store_mem(Reg::R0, OB_FVAL, FReg::F0);
+    jit.asm.decref(Reg::R1);
+    jit.asm.jump(done);
+    jit.asm.bind(rhs_dying);
+    jit.asm.load_field(Reg::R2, Reg::R1, 0);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, 1, new);
+    // The right operand dies: it holds the result, moved to the left slot; the left one goes
+    // (it has other references: no deallocation).
+    jit.asm.f_store_mem(Reg::R1, OB_FVAL, FReg::F0);
+    jit.asm.store_slot(lhs, Reg::R1);
+    jit.asm.decref(Reg::R0);
+}
+
+/// One-digit int arithmetic in line, as `binary_op_on_stack` computes it: both operands
+/// exact one-digit ints (else a jump to `not_ints`, nothing touched; also for a zero
+/// divisor), the result a small int from CPython's table or `PyLong_FromLongLong`'s; the
+/// operands are released. No Python code runs (an int's allocation and deallocation run
+/// none): no tracing check.
+fn gen_int_binary(jit: &mut Jit, op: IntOp, not_ints: crate::backend::Label, done: crate::backend::Label) {
+    use crate::backend::{Cond, IOp};
     let (lhs, rhs) = (jit.peek(1), jit.peek(0));
     let depth = jit.depth();
     emit_load_two_ints(jit, lhs, rhs, not_ints);
-    // |S0|, |S1| < 2**30: no overflow (the label is never taken).
-    jit.asm.i_arith(op, Reg::S0, Reg::S1, not_ints);
+    // |S0|, |S1| < 2**30: sums and products fit (the overflow label is never taken).
+    match op {
+        IntOp::Add => jit.asm.i_arith(IOp::Add, Reg::S0, Reg::S1, not_ints),
+        IntOp::Sub => jit.asm.i_arith(IOp::Sub, Reg::S0, Reg::S1, not_ints),
+        IntOp::Mul => jit.asm.i_mul(Reg::S0, Reg::S1),
+        IntOp::And => jit.asm.i_arith(IOp::And, Reg::S0, Reg::S1, not_ints),
+        IntOp::Or => jit.asm.i_arith(IOp::Or, Reg::S0, Reg::S1, not_ints),
+        IntOp::Xor => jit.asm.i_arith(IOp::Xor, Reg::S0, Reg::S1, not_ints),
+        IntOp::FloorDiv | IntOp::Mod => {
+            // Python's floor division and remainder (`floor_div`, `py_mod`): C's truncating
+            // ones, corrected toward negative infinity when the remainder's sign differs
+            // from the divisor's.
+            jit.asm.jump_if_zero(Reg::S1, not_ints);
+            jit.asm.mov(Reg::R1, Reg::S0);
+            jit.asm.mov(Reg::R3, Reg::S1);
+            jit.asm.i_div_rem(Reg::R1, Reg::R3); // R1 = quotient, R3 = remainder
+            let exact = jit.asm.new_label();
+            jit.asm.jump_if_zero(Reg::R3, exact);
+            jit.asm.mov(Reg::R0, Reg::R3);
+            jit.asm.i_arith(IOp::Xor, Reg::R0, Reg::S1, not_ints);
+            jit.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, exact);
+            jit.asm.i_add_imm(Reg::R1, -1);
+            jit.asm.i_add(Reg::R3, Reg::S1);
+            jit.asm.bind(exact);
+            jit.asm.mov(Reg::S0, if op == IntOp::FloorDiv { Reg::R1 } else { Reg::R3 });
+        }
+    }
     // A result outside the small ints: a new int.
     let big = jit.cold(move |jit| {
         jit.set_prev_instr_current();
