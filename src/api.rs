@@ -111,7 +111,10 @@ fn resume_if_quiet() -> bool {
 #[pyfunction]
 fn _set_compile(on: bool) {
     #[cfg(autojit_supported)]
-    crate::hook::COMPILE.store(on, std::sync::atomic::Ordering::Relaxed);
+    {
+        crate::hook::COMPILE.store(on, std::sync::atomic::Ordering::Relaxed);
+        crate::tier1::calls::invalidate_call_caches();
+    }
     let _ = on;
 }
 

@@ -86,6 +86,8 @@ pub fn init() -> Result<(), &'static str> {
 
 unsafe extern "C" fn free_state(state: *mut c_void) {
     if !state.is_null() {
+        // Call-site caches may name this code object (and count into its state).
+        crate::tier1::calls::invalidate_call_caches();
         drop(Box::from_raw(state as *mut CodeState));
         STATS.code_objects_live.sub(1);
     }

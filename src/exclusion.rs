@@ -16,6 +16,8 @@ pub fn set(prefixes: Vec<String>) {
     if *list != prefixes {
         *list = prefixes;
         GENERATION.fetch_add(1, Relaxed);
+        #[cfg(autojit_supported)]
+        crate::tier1::calls::invalidate_call_caches();
     }
 }
 
@@ -31,6 +33,8 @@ pub fn add(prefixes: impl IntoIterator<Item = String>) {
     }
     if changed {
         GENERATION.fetch_add(1, Relaxed);
+        #[cfg(autojit_supported)]
+        crate::tier1::calls::invalidate_call_caches();
     }
 }
 

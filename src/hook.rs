@@ -107,9 +107,11 @@ pub fn aside<R>(f: impl FnOnce() -> R) -> R {
     let was = ASIDE.with(|c| c.replace(true));
     if !was {
         ASIDE_THREADS.fetch_add(1, Relaxed);
+        tier1::calls::invalidate_call_caches();
     }
     let result = f();
     if !was {
+        // (Caches are never filled while a thread steps aside: nothing to invalidate.)
         ASIDE_THREADS.fetch_sub(1, Relaxed);
     }
     ASIDE.with(|c| c.set(was));

@@ -295,6 +295,7 @@ pub fn install(options: Options) {
     #[cfg(autojit_supported)]
     {
         crate::verify::VERIFY.store(options.verify, Relaxed);
+        crate::tier1::calls::invalidate_call_caches();
         crate::verify::VERIFY_CALLS.store(options.verify_calls, Relaxed);
         crate::observe::want_perf_map(options.perf_map);
     }

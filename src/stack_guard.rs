@@ -38,6 +38,12 @@ fn margin(stack_size: usize) -> usize {
 /// True when the current C stack is too deep to evaluate another Python frame safely.
 /// The caller holds the GIL.
 #[inline(always)]
+/// The addresses of the bounds `exhausted` checks first (the last measured thread's stack:
+/// low, high, limit), for compiled code doing the same check.
+pub fn bounds_addresses() -> (usize, usize, usize) {
+    (LAST_LOW.as_ptr() as usize, LAST_HIGH.as_ptr() as usize, LAST_LIMIT.as_ptr() as usize)
+}
+
 pub fn exhausted() -> bool {
     let marker = 0u8;
     let here = std::ptr::addr_of!(marker) as usize;

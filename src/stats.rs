@@ -28,6 +28,10 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }
+    /// The counter's address, for compiled code that counts (with the GIL held).
+    pub fn address(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
     fn reset(&self) {
         self.0.store(0, Relaxed)
     }

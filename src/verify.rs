@@ -206,6 +206,7 @@ pub unsafe fn send_back(py: Python<'_>, code: *mut PyObject, why: &str) {
         state.sent_back = Some(why.to_owned());
         if let Some(compiled) = state.compiled.take() {
             state.retired.push(compiled);
+            crate::tier1::calls::invalidate_call_caches();
         }
         crate::stats::STATS.sent_back.incr();
         crate::observe::sent_back(py, code, why);

@@ -150,6 +150,102 @@ SCENARIOS = {
             return p.total() + p.a1
         out = [f(P(n)) for n in (2, 40, 2, 100)]
     """,
+    "the class changes between two reads in one function": """
+        class P:
+            def __init__(self):
+                self.x = 1
+            def m(self):
+                return "m"
+        def f(p):
+            out = []
+            for i in range(8):
+                out.append(p.x)
+                try:
+                    out.append(p.m())
+                except AttributeError as e:
+                    out.append(str(e))
+                if i == 1:
+                    P.x = property(lambda self: "property")
+                elif i == 2:
+                    P.m = lambda self: "new m"
+                elif i == 3:
+                    del P.x
+                elif i == 4:
+                    P.unrelated = 5
+                elif i == 5:
+                    del P.m
+                elif i == 6:
+                    P.m = staticmethod(lambda: "static")
+            return out
+        out = [f(P()), f(P())]
+    """,
+    "a base class changes under a subclass's instances": """
+        class Base:
+            def m(self):
+                return "base"
+        class Sub(Base):
+            def __init__(self):
+                self.x = 1
+        def f(objs):
+            out = []
+            for i, o in enumerate(objs):
+                out.append((o.m(), o.x))
+                if i == 2:
+                    Base.x = property(lambda self: "base property")
+                if i == 4:
+                    Base.m = lambda self: "replaced"
+            return out
+        out = f([Sub() for _ in range(7)])
+    """,
+    "methods of a class without instance dicts change": """
+        class S:
+            __slots__ = ("v",)
+            def __init__(self, v):
+                self.v = v
+            def get(self):
+                return self.v
+        def f(objs):
+            out = []
+            for i, o in enumerate(objs):
+                out.append(o.get())
+                if i == 2:
+                    S.get = lambda self: -self.v
+            return out
+        out = f([S(i) for i in range(5)])
+    """,
+    "the owner's last reference goes with the read": """
+        import sys
+        log = []
+        class T:
+            def __init__(self, v):
+                self.v = v
+            def __del__(self):
+                log.append(("del", self.v, sys._getframe(1).f_lineno))
+        def f():
+            out = []
+            for i in range(3):
+                out.append(
+                    T(i)
+                    .v
+                )
+                out.append(T(i * 10).v)
+            return out
+        out = [f(), log]
+    """,
+    "a destructor run by the read changes the class": """
+        class P:
+            def __init__(self):
+                self.x = 1
+        class Dies:
+            def __init__(self):
+                self.x = "dies"
+            def __del__(self):
+                P.x = property(lambda self: "changed by __del__")
+        def f(p):
+            return [p.x, Dies().x, p.x]
+        p, q = P(), P()
+        out = [f(p), f(q)]
+    """,
     "attribute read while values change": """
         class Counter:
             def __init__(self):

@@ -88,6 +88,96 @@ def test_comparison_branches_negated_and_in_loops(op):
     check_calls(fn, pairs())
 
 
+# Ints at every edge the inline int paths test: one digit (|v| < 2**30) or not, the small
+# ints CPython preallocates (-5..256) or not, signs, zero.
+EDGE_INTS = [
+    0, 1, -1, 2, -2, 5, -5, 6, -6, 250, 255, 256, 257, -255, -256, -257, 2**29, -(2**29),
+    2**30 - 1, 2**30 - 2, -(2**30 - 1), -(2**30 - 2), 2**30, -(2**30), 2**30 + 1,
+    2**31 - 1, -(2**31), 2**32, 2**62 - 1, -(2**62),
+]
+
+
+def edge_pairs():
+    return [((a, b), {}) for a, b in itertools.product(EDGE_INTS, EDGE_INTS)]
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "&", "|", "^", "//", "%"])
+def test_int_arithmetic_at_the_edges(op):
+    fn = make(
+        f"def binary(a, b):\n"
+        f"    out = []\n"
+        f"    for x, y in ((a, b), (b, a), (a, 7), (-7, b), (a, -1), (b, 0)):\n"
+        f"        try:\n"
+        f"            c = x {op} y\n"
+        f"            c {op}= y\n"
+        f"            out.append((x {op} y, c))\n"
+        f"        except ZeroDivisionError as e:\n"
+        f"            out.append(str(e))\n"
+        f"    return out\n",
+        "binary",
+    )
+    assert all(r.compiled for r in check_calls(fn, edge_pairs()))
+
+
+@pytest.mark.parametrize("op", COMPARE)
+def test_int_compare_and_branch_at_the_edges(op):
+    fn = make(
+        f"def branch(a, b):\n"
+        f"    out = []\n"
+        f"    if a {op} b:\n        out.append(1)\n"
+        f"    if not (a {op} b):\n        out.append(2)\n"
+        f"    if b {op} a:\n        out.append(3)\n"
+        f"    if a {op} 2**30 - 1:\n        out.append(4)\n"
+        f"    if -(2**30) {op} b:\n        out.append(5)\n"
+        f"    return out\n",
+        "branch",
+    )
+    assert all(r.compiled for r in check_calls(fn, edge_pairs()))
+
+
+def test_int_results_are_cpythons_small_ints():
+    # A result in -5..256 is CPython's preallocated object, anything else a new int, exactly
+    # as PyLong_FromLongLong decides.
+    import autojit
+
+    def add_sub(a, b):
+        return a + b, a - b, a * b, a // (b or 1), a % (b or 7), a & b, a | b, a ^ b
+
+    autojit.enable(threshold=0)
+    try:
+        results = [add_sub(a, b) for a, b in itertools.product(EDGE_INTS, [0, 1, -1, 5, 256, 2**30 - 1])]
+    finally:
+        autojit.disable()
+    assert autojit.stats()["compiled_calls"] > 0
+    for pair in results:
+        for value in pair:
+            assert (value is int(str(value))) == (-5 <= value <= 256), value
+
+
+def test_int_fast_paths_keep_reference_counts():
+    import sys
+    import autojit
+
+    def work(a, b):
+        c = a + b
+        d = c - a
+        if c < d:
+            return None
+        return d
+
+    small = (3, 4, 7)
+    autojit.enable(threshold=0)
+    try:
+        work(3, 4)
+        before = [sys.getrefcount(v) for v in small]
+        for _ in range(1000):
+            work(3, 4)
+        after = [sys.getrefcount(v) for v in small]
+    finally:
+        autojit.disable()
+    assert after == before
+
+
 def test_float_results_reuse_only_dying_operands():
     # Every float that is still referenced (a local, a list item, a default, a global) must
     # keep its value when an operation reuses a dying operand for its result.

@@ -112,6 +112,7 @@ fn float(cond: Cond) -> Cc {
 enum Mem {
     LdrX,
     StrX,
+    LdrW,
     StrW,
     LdrB,
     LdrD,
@@ -235,7 +236,7 @@ impl Assembler {
     fn mem(&mut self, op: Mem, rt: u8, base: u8, disp: i32) {
         let scale = match op {
             Mem::LdrX | Mem::StrX | Mem::LdrD | Mem::StrD => 8,
-            Mem::StrW | Mem::LdrSW | Mem::LdrS | Mem::StrS => 4,
+            Mem::LdrW | Mem::StrW | Mem::LdrSW | Mem::LdrS | Mem::StrS => 4,
             Mem::LdrB => 1,
         };
         if disp >= 0 && disp % scale == 0 && disp / scale < 4096 {
@@ -243,6 +244,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldr X(rt), [XSP(base), d]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; str X(rt), [XSP(base), d]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldr W(rt), [XSP(base), d]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; str W(rt), [XSP(base), d]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), d]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), d]),
@@ -255,6 +257,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldur X(rt), [XSP(base), disp]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; stur X(rt), [XSP(base), disp]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldur W(rt), [XSP(base), disp]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; stur W(rt), [XSP(base), disp]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldurb W(rt), [XSP(base), disp]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldur D(rt), [XSP(base), disp]),
@@ -269,6 +272,7 @@ impl Assembler {
             match op {
                 Mem::LdrX => dynasm!(self.ops ; .arch aarch64 ; ldr X(rt), [XSP(base), x17]),
                 Mem::StrX => dynasm!(self.ops ; .arch aarch64 ; str X(rt), [XSP(base), x17]),
+                Mem::LdrW => dynasm!(self.ops ; .arch aarch64 ; ldr W(rt), [XSP(base), x17]),
                 Mem::StrW => dynasm!(self.ops ; .arch aarch64 ; str W(rt), [XSP(base), x17]),
                 Mem::LdrB => dynasm!(self.ops ; .arch aarch64 ; ldrb W(rt), [XSP(base), x17]),
                 Mem::LdrD => dynasm!(self.ops ; .arch aarch64 ; ldr D(rt), [XSP(base), x17]),
@@ -484,6 +488,13 @@ impl Assembler {
 
     /// Call the C function at `addr` with `args`; the result is in R0.
     pub fn call(&mut self, addr: usize, args: &[Arg]) {
+        self.set_arguments(args);
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64 ; blr x16);
+    }
+
+    /// Put `args` into the argument registers.
+    fn set_arguments(&mut self, args: &[Arg]) {
         assert!(args.len() <= ARG_REGS.len());
         // Register sources first, as simultaneous moves (a source may be another argument's
         // register), then everything that only writes its own argument register.
@@ -512,8 +523,6 @@ impl Assembler {
                 Arg::SpillBase => dynasm!(self.ops ; .arch aarch64 ; mov XSP(dst), sp),
             }
         }
-        self.imm_to(TMP0, addr as u64);
-        dynasm!(self.ops ; .arch aarch64 ; blr x16);
     }
 
     /// Perform register moves (dst, src) as if simultaneously.
@@ -979,6 +988,172 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; tst x16, x17 ; b.ne =>label);
     }
 
+    // --- Tier-1 inline fast paths: cache checks and one-digit ints. ---
+
+    /// `dst = *(u64 *)(frame + disp)` for a frame header field.
+    pub fn load_frame_field(&mut self, dst: Reg, disp: usize) {
+        self.mem(Mem::LdrX, num(dst), FRAME, disp as i32);
+    }
+
+    /// `dst = *(u32 *)(base + disp)`, zero-extended.
+    pub fn load_field_u32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        self.mem(Mem::LdrW, num(dst), num(base), disp);
+    }
+
+    /// `dst = *(u64 *)(base + 8 * index)`.
+    pub fn load_field_indexed(&mut self, dst: Reg, base: Reg, index: Reg) {
+        let (d, b, i) = (num(dst), num(base), num(index));
+        dynasm!(self.ops ; .arch aarch64 ; ldr X(d), [X(b), X(i), lsl #3]);
+    }
+
+    /// Jump if `a != *(u64 *)(base + disp)`.
+    pub fn jump_if_field_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        self.mem(Mem::LdrX, TMP0, num(base), disp);
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), x16 ; b.ne =>label);
+    }
+
+    /// Jump if the low 32 bits of `a` differ from `*(u32 *)(base + disp)`.
+    pub fn jump_if_field_u32_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        self.mem(Mem::LdrW, TMP0, num(base), disp);
+        dynasm!(self.ops ; .arch aarch64 ; cmp W(num(a)), w16 ; b.ne =>label);
+    }
+
+    pub fn jump_if_not_equal_reg(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)) ; b.ne =>label);
+    }
+
+    /// Jump if `reg & mask == 0` (`mask` a positive 31-bit value).
+    pub fn jump_if_bits_clear(&mut self, reg: Reg, mask: u32, label: Label) {
+        assert!(mask <= i32::MAX as u32);
+        self.imm_to(TMP0, mask as u64);
+        dynasm!(self.ops ; .arch aarch64 ; tst X(num(reg)), x16 ; b.eq =>label);
+    }
+
+    /// Jump if `reg > imm` as unsigned 64-bit values (`imm` a positive 31-bit value).
+    pub fn jump_if_above_imm(&mut self, reg: Reg, imm: u32, label: Label) {
+        assert!(imm <= i32::MAX as u32);
+        self.cmp_imm(num(reg), imm as i64);
+        self.bcond(Cc::Hi, label);
+    }
+
+    /// `dst &= imm` (`imm` a positive 31-bit value).
+    pub fn i_and_imm(&mut self, dst: Reg, imm: u32) {
+        assert!(imm <= i32::MAX as u32);
+        let d = num(dst);
+        self.imm_to(TMP0, imm as u64);
+        dynasm!(self.ops ; .arch aarch64 ; and X(d), X(d), x16);
+    }
+
+    /// `dst = -dst` (two's complement).
+    pub fn i_neg(&mut self, dst: Reg) {
+        let d = num(dst);
+        dynasm!(self.ops ; .arch aarch64 ; neg X(d), X(d));
+    }
+
+    /// `dst <<= n` (`n` < 64).
+    pub fn i_shl_imm(&mut self, dst: Reg, n: u8) {
+        assert!(n < 64);
+        let d = num(dst);
+        let n = n as u32;
+        dynasm!(self.ops ; .arch aarch64 ; lsl X(d), X(d), n);
+    }
+
+    /// Py_DECREF(reg) without the deallocation: when the count drops to zero, jump to
+    /// `dealloc` (with `reg` intact), which must deallocate the object and come back.
+    pub fn decref_or_jump(&mut self, reg: Reg, dealloc: Label) {
+        let r = num(reg);
+        if self.refcounts == RefcountModel::Immortal {
+            dynasm!(self.ops ; .arch aarch64 ; ldr w16, [X(r)] ; tbnz w16, #31, >done);
+        }
+        dynasm!(self.ops ; .arch aarch64
+            ; ldr x16, [X(r)]
+            ; subs x16, x16, #1
+            ; str x16, [X(r)]
+            ; b.eq =>dealloc
+            ; done:
+        );
+    }
+
+    // --- Subroutines called from compiled code (the direct-call routine). ---
+
+    /// Start of a subroutine entered by a call from compiled code (`call` with no
+    /// arguments): saves the frame record (the return address). It may use every register
+    /// but the pinned frame and thread state, and must end with `subroutine_return`.
+    pub fn subroutine_enter(&mut self) {
+        dynasm!(self.ops ; .arch aarch64 ; stp x29, x30, [sp, #-16]! ; mov x29, sp);
+    }
+
+    /// Return from a subroutine (the result, if any, in R0).
+    pub fn subroutine_return(&mut self) {
+        dynasm!(self.ops ; .arch aarch64 ; ldp x29, x30, [sp], #16 ; ret);
+    }
+
+    /// `dst` = the machine stack pointer.
+    pub fn load_stack_pointer(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch aarch64 ; mov XSP(num(dst)), sp);
+    }
+
+    /// `dst = *(u64 *)addr`.
+    pub fn load_absolute(&mut self, dst: Reg, addr: usize) {
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64 ; ldr X(num(dst)), [x16]);
+    }
+
+    /// Unsigned compare and jump.
+    pub fn u_jump_if(&mut self, cond: Cond, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        let cc = match cond {
+            Cond::Lt => Cc::Lo,
+            Cond::Le => Cc::Ls,
+            Cond::Eq => Cc::Eq,
+            Cond::Ne => Cc::Ne,
+            Cond::Gt => Cc::Hi,
+            Cond::Ge => Cc::Hs,
+        };
+        self.bcond(cc, label);
+    }
+
+    /// `dst = *(i32 *)(tstate + disp)`, sign-extended.
+    pub fn load_tstate_field_i32(&mut self, dst: Reg, disp: usize) {
+        self.mem(Mem::LdrSW, num(dst), TSTATE, disp as i32);
+    }
+
+    /// `*(i32 *)(tstate + disp) += imm`.
+    pub fn add_tstate_field_i32(&mut self, disp: usize, imm: i32) {
+        self.mem(Mem::LdrW, TMP0, TSTATE, disp as i32);
+        if (0..4096).contains(&imm) {
+            let i = imm as u32;
+            dynasm!(self.ops ; .arch aarch64 ; add w16, w16, i);
+        } else if (-4095..0).contains(&imm) {
+            let i = (-imm) as u32;
+            dynasm!(self.ops ; .arch aarch64 ; sub w16, w16, i);
+        } else {
+            self.imm_to(TMP1, imm as u32 as u64);
+            dynasm!(self.ops ; .arch aarch64 ; add w16, w16, w17);
+        }
+        self.mem(Mem::StrW, TMP0, TSTATE, disp as i32);
+    }
+
+    /// `*(u64 *)(tstate + disp) = src`.
+    pub fn store_tstate_field(&mut self, disp: usize, src: Reg) {
+        self.mem(Mem::StrX, num(src), TSTATE, disp as i32);
+    }
+
+    /// `dst` = the address of frame slot `slot` (`&localsplus[slot]`).
+    pub fn slot_address(&mut self, dst: Reg, slot: u32) {
+        let disp = self.slot_disp(slot);
+        self.add_imm(num(dst), FRAME, disp as i64);
+    }
+
+    /// Call the C function whose address is in `target` (S0 or S1, never an argument
+    /// register) with `args`; the result is in R0.
+    pub fn call_indirect(&mut self, target: Reg, args: &[Arg]) {
+        assert!(matches!(target, Reg::S0 | Reg::S1), "call_indirect target {target:?}");
+        assert!(args.iter().all(|a| !matches!(a, Arg::Reg(r) if *r == target)));
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch aarch64 ; blr X(num(target)));
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(mut self) -> Result<Vec<u8>, String> {
         if !self.consts.is_empty() {
@@ -1148,6 +1323,258 @@ mod tests {
             a.bind(m);
         });
         assert_eq!(code, words(&[0xeb02003f, 0x54000023, 0xeb02003f, 0x54000022]));
+    }
+
+    #[test]
+    fn tier1_inline_fast_path_operations() {
+        // ldr x1, [x19, #24] ; ldr w0, [x2, #12] ; ldur w0, [x2, #-4] ; ldr x0, [x1, x2, lsl #3]
+        assert_eq!(bytes(|a| a.load_frame_field(Reg::R1, 24)), words(&[0xf9400e61]));
+        assert_eq!(bytes(|a| a.load_field_u32(Reg::R0, Reg::R2, 12)), words(&[0xb9400c40]));
+        assert_eq!(bytes(|a| a.load_field_u32(Reg::R0, Reg::R2, -4)), words(&[0xb85fc040]));
+        assert_eq!(bytes(|a| a.load_field_indexed(Reg::R0, Reg::R1, Reg::R2)), words(&[0xf8627820]));
+        let next = |f: &dyn Fn(&mut Assembler, Label)| {
+            bytes(|a| {
+                let l = a.new_label();
+                f(a, l);
+                a.bind(l);
+            })
+        };
+        // ldr x16, [x1, #8] ; cmp x3, x16 ; b.ne (the next instruction)
+        assert_eq!(next(&|a, l| a.jump_if_field_not_equal(Reg::R3, Reg::R1, 8, l)), words(&[0xf9400430, 0xeb10007f, 0x54000021]));
+        // ldr w16, [x3, #8] ; cmp w0, w16 ; b.ne
+        assert_eq!(next(&|a, l| a.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, 8, l)), words(&[0xb9400870, 0x6b10001f, 0x54000021]));
+        // cmp x0, x1 ; b.ne
+        assert_eq!(next(&|a, l| a.jump_if_not_equal_reg(Reg::R0, Reg::R1, l)), words(&[0xeb01001f, 0x54000021]));
+        // mov x16, #1 ; tst x0, x16 ; b.eq
+        assert_eq!(next(&|a, l| a.jump_if_bits_clear(Reg::R0, 1, l)), words(&[0xd2800030, 0xea10001f, 0x54000020]));
+        // cmp x2, #15 ; b.hi
+        assert_eq!(next(&|a, l| a.jump_if_above_imm(Reg::R2, 15, l)), words(&[0xf1003c5f, 0x54000028]));
+        // mov x16, #3 ; and x2, x2, x16 ; neg x2, x2 ; lsl x21, x21, #5
+        assert_eq!(bytes(|a| a.i_and_imm(Reg::R2, 3)), words(&[0xd2800070, 0x8a100042]));
+        assert_eq!(bytes(|a| a.i_neg(Reg::R2)), words(&[0xcb0203e2]));
+        assert_eq!(bytes(|a| a.i_shl_imm(Reg::S0, 5)), words(&[0xd37beab5]));
+        // 3.12: ldr w16, [x0] ; tbnz w16, #31, done ; ldr x16, [x0] ; subs x16, x16, #1 ;
+        // str x16, [x0] ; b.eq dealloc ; done: (dealloc bound right after)
+        let mut a = Assembler::new(72, RefcountModel::Immortal, 0);
+        let l = a.new_label();
+        a.decref_or_jump(Reg::R0, l);
+        a.bind(l);
+        assert_eq!(a.finish().unwrap(), words(&[0xb9400010, 0x37f800b0, 0xf9400010, 0xf1000610, 0xf9000010, 0x54000020]));
+    }
+
+    #[test]
+    fn direct_call_routine_operations() {
+        // stp x29, x30, [sp, #-16]! ; mov x29, sp / ldp x29, x30, [sp], #16 ; ret
+        assert_eq!(bytes(|a| a.subroutine_enter()), words(&[0xa9bf7bfd, 0x910003fd]));
+        assert_eq!(bytes(|a| a.subroutine_return()), words(&[0xa8c17bfd, 0xd65f03c0]));
+        // mov x1, sp ; mov x16, #0x1234 ; ldr x0, [x16]
+        assert_eq!(bytes(|a| a.load_stack_pointer(Reg::R1)), words(&[0x910003e1]));
+        assert_eq!(bytes(|a| a.load_absolute(Reg::R0, 0x1234)), words(&[0xd2824690, 0xf9400200]));
+        // cmp x0, x1 ; b.hs (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if(Cond::Ge, Reg::R0, Reg::R1, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0xeb01001f, 0x54000022]));
+        // ldrsw x0, [x20, #28] ; ldr w16, [x20, #36] ; sub w16, w16, #1 ; str w16, [x20, #36]
+        assert_eq!(bytes(|a| a.load_tstate_field_i32(Reg::R0, 28)), words(&[0xb9801e80]));
+        assert_eq!(bytes(|a| a.add_tstate_field_i32(36, -1)), words(&[0xb9402690, 0x51000610, 0xb9002690]));
+        // str x1, [x20, #240] ; add x1, x19, #88
+        assert_eq!(bytes(|a| a.store_tstate_field(240, Reg::R1)), words(&[0xf9007a81]));
+        assert_eq!(bytes(|a| a.slot_address(Reg::R1, 2)), words(&[0x91016261]));
+        // mov x1, x22 ; mov x0, x20 ; blr x21
+        assert_eq!(
+            bytes(|a| a.call_indirect(Reg::S0, &[Arg::Tstate, Arg::Reg(Reg::S1)])),
+            words(&[0xaa1603e1, 0xaa1403e0, 0xd63f02a0])
+        );
+    }
+
+
+    /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.
+    /// `run(body)` assembles `prologue; body` and calls it with a frame whose localsplus
+    /// (at offset 0) is `frame`.
+    #[allow(dead_code)]
+    pub(crate) fn check_tier1_inline_operations(run: &dyn Fn(RefcountModel, &mut [u64], &dyn Fn(&mut Assembler)) -> u64) {
+        // An "object": [refcount, field1 (low u32 = 7, high u32 = 9), field2 = -3].
+        let mut obj = [5u64, (9u64 << 32) | 7, (-3i64) as u64, 0];
+        let p = obj.as_mut_ptr() as u64;
+        let yes_no = |frame: &mut [u64], f: &dyn Fn(&mut Assembler, Label)| -> u64 {
+            run(RefcountModel::Plain, frame, &|a| {
+                let taken = a.new_label();
+                f(a, taken);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(taken);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            })
+        };
+        let mut frame = [p, 7, (9u64 << 32) | 7, 0];
+        // u64 and u32 field compares.
+        for (value, equal64, equal32) in [((9u64 << 32) | 7, true, true), (7, false, true), (8, false, false)] {
+            frame[1] = value;
+            let ne64 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_field_not_equal(Reg::R2, Reg::R1, 8, l);
+            });
+            assert_eq!(ne64 == 0, equal64, "{value:#x}");
+            let ne32 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::S1, 1);
+                a.jump_if_field_u32_not_equal(Reg::S1, Reg::R1, 8, l);
+            });
+            assert_eq!(ne32 == 0, equal32, "{value:#x}");
+        }
+        // Loads: u32 zero-extended, indexed, frame header field.
+        let r = run(RefcountModel::Plain, &mut frame, &|a| {
+            a.load_slot(Reg::R1, 0);
+            a.load_field_u32(Reg::R0, Reg::R1, 12); // 9
+            a.load_imm(Reg::R2, 2);
+            a.load_field_indexed(Reg::R3, Reg::R1, Reg::R2); // -3
+            a.i_add(Reg::R0, Reg::R3); // 6
+            a.load_frame_field(Reg::R2, 8); // frame[1]
+            a.i_add(Reg::R0, Reg::R2);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 6 + frame[1]);
+        // Register compare, bit test, unsigned compare with an immediate.
+        for (x, y) in [(3u64, 3u64), (3, 4), (u64::MAX, 15), (15, 16), (16, 15), (0, 1)] {
+            frame[1] = x;
+            frame[2] = y;
+            let ne = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R0, 1);
+                a.load_slot(Reg::R3, 2);
+                a.jump_if_not_equal_reg(Reg::R0, Reg::R3, l);
+            });
+            assert_eq!(ne == 1, x != y);
+            let clear = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_bits_clear(Reg::R2, 1, l);
+            });
+            assert_eq!(clear == 1, x & 1 == 0);
+            let above = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::S0, 1);
+                a.jump_if_above_imm(Reg::S0, 15, l);
+            });
+            assert_eq!(above == 1, x > 15, "{x}");
+        }
+        // and/neg/shl: (1 - (tag & 3)) * 5 << 2 for the three signs of a 3.12 int tag.
+        for (tag, expect) in [(8u64, 20i64), (1, 0), (10, -20)] {
+            frame[1] = tag;
+            let r = run(RefcountModel::Plain, &mut frame, &|a| {
+                a.load_slot(Reg::R1, 1);
+                a.i_and_imm(Reg::R1, 3);
+                a.i_neg(Reg::R1);
+                a.i_add_imm(Reg::R1, 1);
+                a.load_imm(Reg::R0, 5);
+                a.i_mul(Reg::R0, Reg::R1);
+                a.i_shl_imm(Reg::R0, 2);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r as i64, expect, "tag {tag}");
+        }
+        // decref_or_jump: jumps only when the count reaches zero; 3.12 immortals never change.
+        for (model, start, after, jumped) in [
+            (RefcountModel::Plain, 2u64, 1u64, false),
+            (RefcountModel::Plain, 1, 0, true),
+            (RefcountModel::Immortal, 1, 0, true),
+            (RefcountModel::Immortal, 0xffff_ffff, 0xffff_ffff, false),
+        ] {
+            obj[0] = start;
+            let r = run(model, &mut frame, &|a| {
+                let zero = a.new_label();
+                a.load_slot(Reg::S0, 0);
+                a.decref_or_jump(Reg::S0, zero);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(zero);
+                a.load_field(Reg::R0, Reg::S0, 0);
+                a.i_add_imm(Reg::R0, 100);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(obj[0], after);
+            assert_eq!(r, if jumped { 100 } else { 0 });
+        }
+    }
+
+
+    /// Runs the direct-call routine's operations: a subroutine called from compiled code
+    /// (stack alignment for the calls it makes), indirect calls, tstate fields, stack pointer,
+    /// absolute loads, unsigned compares. `run(tstate, frame, body)` as above, plus the
+    /// thread-state pointer; `sub` is a callable address that returns `x * 2 + 1` after
+    /// calling a C function that checks the stack alignment.
+    #[allow(dead_code)]
+    pub(crate) fn check_subroutine_operations(
+        run: &dyn Fn(*mut u8, &mut [u64], &dyn Fn(&mut Assembler)) -> u64,
+        make_sub: &dyn Fn(&dyn Fn(&mut Assembler)) -> (usize, Box<dyn std::any::Any>),
+    ) {
+        extern "C" fn aligned_double(x: u64) -> u64 {
+            let marker = 0u128; // 16-byte aligned if the stack is
+            assert_eq!(std::ptr::addr_of!(marker) as usize % 16, 0, "misaligned stack");
+            x * 2
+        }
+        static WORD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(77);
+        // The subroutine: R0 = aligned_double(R1) + 1, through an indirect call.
+        let (sub, _keep) = make_sub(&|a| {
+            a.subroutine_enter();
+            a.load_imm(Reg::S1, aligned_double as usize as u64);
+            a.call_indirect(Reg::S1, &[Arg::Reg(Reg::R1)]);
+            a.i_add_imm(Reg::R0, 1);
+            a.subroutine_return();
+        });
+        let mut tstate = [0u64; 8];
+        tstate[2] = 40; // an i32 field at 16 and a u64 field at 24
+        tstate[3] = 5;
+        let ts = tstate.as_mut_ptr() as *mut u8;
+        let mut frame = [0u64, 0, 0, 0];
+        let r = run(ts, &mut frame, &|a| {
+            a.load_imm(Reg::R1, 20);
+            a.call(sub, &[]);
+            a.mov(Reg::S0, Reg::R0); // 41
+            a.load_tstate_field_i32(Reg::R1, 16); // 40
+            a.add_tstate_field_i32(16, -3); // 37
+            a.add_tstate_field_i32(16, 1); // 38
+            a.i_add(Reg::S0, Reg::R1); // 81
+            a.load_absolute(Reg::R2, WORD.as_ptr() as usize); // 77
+            a.i_add(Reg::S0, Reg::R2); // 158
+            a.slot_address(Reg::R3, 2);
+            a.store_tstate_field(24, Reg::R3);
+            a.load_stack_pointer(Reg::R1);
+            a.store_slot(1, Reg::R1);
+            a.mov(Reg::R0, Reg::S0);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 158);
+        assert_eq!(tstate[2] as u32, 38);
+        assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
+        let sp = frame[1] as usize;
+        let here = 0u8;
+        let here = std::ptr::addr_of!(here) as usize;
+        assert!(sp < here && here - sp < 1 << 20, "stack pointer {sp:#x} near {here:#x}");
+        // Unsigned compares, both ways.
+        for (x, y) in [(1u64, 2u64), (2, 2), (u64::MAX, 1), (1, u64::MAX)] {
+            for (cond, expect) in [
+                (Cond::Lt, x < y), (Cond::Le, x <= y), (Cond::Eq, x == y),
+                (Cond::Ne, x != y), (Cond::Gt, x > y), (Cond::Ge, x >= y),
+            ] {
+                frame[0] = x;
+                frame[1] = y;
+                let r = run(ts, &mut frame, &|a| {
+                    let yes = a.new_label();
+                    a.load_slot(Reg::R1, 0);
+                    a.load_slot(Reg::R2, 1);
+                    a.u_jump_if(cond, Reg::R1, Reg::R2, yes);
+                    a.load_imm(Reg::R0, 0);
+                    a.ret(Reg::R0);
+                    a.bind(yes);
+                    a.load_imm(Reg::R0, 1);
+                    a.ret(Reg::R0);
+                });
+                assert_eq!(r == 1, expect, "{x} {cond:?} {y}");
+            }
+        }
     }
 
     /// Executing tests: assemble, place in executable memory, run (natively or under qemu).
@@ -1455,6 +1882,24 @@ mod tests {
 
         extern "C" fn identity(x: u64) -> u64 {
             x
+        }
+
+        #[test]
+        fn subroutine_operations_execute() {
+            super::check_subroutine_operations(
+                &|tstate, frame, body| run(RefcountModel::Plain, 0, tstate, frame, |a| body(a)),
+                &|body| {
+                    let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                    body(&mut a);
+                    let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                    (block.start() as usize, Box::new(block))
+                },
+            );
+        }
+
+        #[test]
+        fn tier1_inline_operations_execute() {
+            super::check_tier1_inline_operations(&|model, frame, body| run(model, 0, std::ptr::null_mut(), frame, |a| body(a)));
         }
 
         #[test]

@@ -241,6 +241,12 @@ impl Assembler {
 
     /// Call the C function at `addr` with `args`; the result is in R0.
     pub fn call(&mut self, addr: usize, args: &[Arg]) {
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
+    }
+
+    /// Put `args` into the argument registers.
+    fn set_arguments(&mut self, args: &[Arg]) {
         assert!(args.len() <= ARG_REGS.len());
         // Register arguments are read before any argument register is written, through r11
         // and the stack-free order below: first move register sources out of the way.
@@ -274,7 +280,6 @@ impl Assembler {
                 Arg::SpillBase => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), rsp),
             }
         }
-        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD addr as i64 ; call rax);
     }
 
     /// Perform register moves (dst, src) as if simultaneously.
@@ -756,6 +761,154 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; test QWORD [Rq(num(base)) + disp], mask ; jnz =>label);
     }
 
+    // --- Tier-1 inline fast paths: cache checks and one-digit ints. ---
+
+    /// `dst = *(u64 *)(frame + disp)` for a frame header field.
+    pub fn load_frame_field(&mut self, dst: Reg, disp: usize) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [Rq(FRAME) + disp]);
+    }
+
+    /// `dst = *(u32 *)(base + disp)`, zero-extended.
+    pub fn load_field_u32(&mut self, dst: Reg, base: Reg, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; mov Rd(num(dst)), DWORD [Rq(num(base)) + disp]);
+    }
+
+    /// `dst = *(u64 *)(base + 8 * index)`.
+    pub fn load_field_indexed(&mut self, dst: Reg, base: Reg, index: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), QWORD [Rq(num(base)) + Rq(num(index)) * 8]);
+    }
+
+    /// Jump if `a != *(u64 *)(base + disp)`.
+    pub fn jump_if_field_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), QWORD [Rq(num(base)) + disp] ; jne =>label);
+    }
+
+    /// Jump if the low 32 bits of `a` differ from `*(u32 *)(base + disp)`.
+    pub fn jump_if_field_u32_not_equal(&mut self, a: Reg, base: Reg, disp: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rd(num(a)), DWORD [Rq(num(base)) + disp] ; jne =>label);
+    }
+
+    pub fn jump_if_not_equal_reg(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jne =>label);
+    }
+
+    /// Jump if `reg & mask == 0` (`mask` a positive 31-bit value).
+    pub fn jump_if_bits_clear(&mut self, reg: Reg, mask: u32, label: Label) {
+        assert!(mask <= i32::MAX as u32);
+        let m = mask as i32;
+        dynasm!(self.ops ; .arch x64 ; test Rq(num(reg)), m ; jz =>label);
+    }
+
+    /// Jump if `reg > imm` as unsigned 64-bit values (`imm` a positive 31-bit value).
+    pub fn jump_if_above_imm(&mut self, reg: Reg, imm: u32, label: Label) {
+        assert!(imm <= i32::MAX as u32);
+        let i = imm as i32;
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(reg)), i ; ja =>label);
+    }
+
+    /// `dst &= imm` (`imm` a positive 31-bit value).
+    pub fn i_and_imm(&mut self, dst: Reg, imm: u32) {
+        assert!(imm <= i32::MAX as u32);
+        let i = imm as i32;
+        dynasm!(self.ops ; .arch x64 ; and Rq(num(dst)), i);
+    }
+
+    /// `dst = -dst` (two's complement).
+    pub fn i_neg(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch x64 ; neg Rq(num(dst)));
+    }
+
+    /// `dst <<= n` (`n` < 64).
+    pub fn i_shl_imm(&mut self, dst: Reg, n: u8) {
+        assert!(n < 64);
+        dynasm!(self.ops ; .arch x64 ; shl Rq(num(dst)), n as i8);
+    }
+
+    /// Py_DECREF(reg) without the deallocation: when the count drops to zero, jump to
+    /// `dealloc` (with `reg` intact), which must deallocate the object and come back.
+    pub fn decref_or_jump(&mut self, reg: Reg, dealloc: Label) {
+        let r = num(reg);
+        if self.refcounts == RefcountModel::Immortal {
+            dynasm!(self.ops ; .arch x64 ; cmp DWORD [Rq(r)], 0 ; jl >done);
+        }
+        dynasm!(self.ops ; .arch x64
+            ; sub QWORD [Rq(r)], 1
+            ; jz =>dealloc
+            ; done:
+        );
+    }
+
+    // --- Subroutines called from compiled code (the direct-call routine). ---
+
+    /// Start of a subroutine entered by a call from compiled code (`call` with no
+    /// arguments): keeps the machine stack aligned for the calls it makes. It may use every
+    /// register but the pinned frame and thread state, and must end with `subroutine_return`.
+    pub fn subroutine_enter(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; sub rsp, 8);
+    }
+
+    /// Return from a subroutine (the result, if any, in R0).
+    pub fn subroutine_return(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; add rsp, 8 ; ret);
+    }
+
+    /// `dst` = the machine stack pointer.
+    pub fn load_stack_pointer(&mut self, dst: Reg) {
+        dynasm!(self.ops ; .arch x64 ; mov Rq(num(dst)), rsp);
+    }
+
+    /// `dst = *(u64 *)addr`.
+    pub fn load_absolute(&mut self, dst: Reg, addr: usize) {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; mov Rq(num(dst)), QWORD [r11]);
+    }
+
+    /// Unsigned compare and jump.
+    pub fn u_jump_if(&mut self, cond: Cond, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)));
+        match cond {
+            Cond::Lt => dynasm!(self.ops ; .arch x64 ; jb =>label),
+            Cond::Le => dynasm!(self.ops ; .arch x64 ; jbe =>label),
+            Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>label),
+            Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>label),
+            Cond::Gt => dynasm!(self.ops ; .arch x64 ; ja =>label),
+            Cond::Ge => dynasm!(self.ops ; .arch x64 ; jae =>label),
+        }
+    }
+
+    /// `dst = *(i32 *)(tstate + disp)`, sign-extended.
+    pub fn load_tstate_field_i32(&mut self, dst: Reg, disp: usize) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; movsxd Rq(num(dst)), DWORD [Rq(TSTATE) + disp]);
+    }
+
+    /// `*(i32 *)(tstate + disp) += imm`.
+    pub fn add_tstate_field_i32(&mut self, disp: usize, imm: i32) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; add DWORD [Rq(TSTATE) + disp], imm);
+    }
+
+    /// `*(u64 *)(tstate + disp) = src`.
+    pub fn store_tstate_field(&mut self, disp: usize, src: Reg) {
+        let disp = disp as i32;
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(TSTATE) + disp], Rq(num(src)));
+    }
+
+    /// `dst` = the address of frame slot `slot` (`&localsplus[slot]`).
+    pub fn slot_address(&mut self, dst: Reg, slot: u32) {
+        let disp = self.slot_disp(slot);
+        dynasm!(self.ops ; .arch x64 ; lea Rq(num(dst)), [Rq(FRAME) + disp]);
+    }
+
+    /// Call the C function whose address is in `target` (S0 or S1, never an argument
+    /// register) with `args`; the result is in R0.
+    pub fn call_indirect(&mut self, target: Reg, args: &[Arg]) {
+        assert!(matches!(target, Reg::S0 | Reg::S1), "call_indirect target {target:?}");
+        assert!(args.iter().all(|a| !matches!(a, Arg::Reg(r) if *r == target)));
+        self.set_arguments(args);
+        dynasm!(self.ops ; .arch x64 ; call Rq(num(target)));
+    }
+
     /// The assembled bytes, with every label resolved.
     pub fn finish(mut self) -> Result<Vec<u8>, String> {
         if !self.consts.is_empty() {
@@ -843,5 +996,225 @@ mod tests {
             a.bind(m);
         });
         assert_eq!(code, [0x48, 0x3b, 0xca, 0x0f, 0x82, 0, 0, 0, 0, 0x48, 0x3b, 0xca, 0x0f, 0x83, 0, 0, 0, 0]);
+    }
+
+    /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.
+    /// `run(body)` assembles `prologue; body` and calls it with a frame whose localsplus
+    /// (at offset 0) is `frame`.
+    pub(crate) fn check_tier1_inline_operations(run: &dyn Fn(RefcountModel, &mut [u64], &dyn Fn(&mut Assembler)) -> u64) {
+        // An "object": [refcount, field1 (low u32 = 7, high u32 = 9), field2 = -3].
+        let mut obj = [5u64, (9u64 << 32) | 7, (-3i64) as u64, 0];
+        let p = obj.as_mut_ptr() as u64;
+        let yes_no = |frame: &mut [u64], f: &dyn Fn(&mut Assembler, Label)| -> u64 {
+            run(RefcountModel::Plain, frame, &|a| {
+                let taken = a.new_label();
+                f(a, taken);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(taken);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            })
+        };
+        let mut frame = [p, 7, (9u64 << 32) | 7, 0];
+        // u64 and u32 field compares.
+        for (value, equal64, equal32) in [((9u64 << 32) | 7, true, true), (7, false, true), (8, false, false)] {
+            frame[1] = value;
+            let ne64 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_field_not_equal(Reg::R2, Reg::R1, 8, l);
+            });
+            assert_eq!(ne64 == 0, equal64, "{value:#x}");
+            let ne32 = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R1, 0);
+                a.load_slot(Reg::S1, 1);
+                a.jump_if_field_u32_not_equal(Reg::S1, Reg::R1, 8, l);
+            });
+            assert_eq!(ne32 == 0, equal32, "{value:#x}");
+        }
+        // Loads: u32 zero-extended, indexed, frame header field.
+        let r = run(RefcountModel::Plain, &mut frame, &|a| {
+            a.load_slot(Reg::R1, 0);
+            a.load_field_u32(Reg::R0, Reg::R1, 12); // 9
+            a.load_imm(Reg::R2, 2);
+            a.load_field_indexed(Reg::R3, Reg::R1, Reg::R2); // -3
+            a.i_add(Reg::R0, Reg::R3); // 6
+            a.load_frame_field(Reg::R2, 8); // frame[1]
+            a.i_add(Reg::R0, Reg::R2);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 6 + frame[1]);
+        // Register compare, bit test, unsigned compare with an immediate.
+        for (x, y) in [(3u64, 3u64), (3, 4), (u64::MAX, 15), (15, 16), (16, 15), (0, 1)] {
+            frame[1] = x;
+            frame[2] = y;
+            let ne = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R0, 1);
+                a.load_slot(Reg::R3, 2);
+                a.jump_if_not_equal_reg(Reg::R0, Reg::R3, l);
+            });
+            assert_eq!(ne == 1, x != y);
+            let clear = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::R2, 1);
+                a.jump_if_bits_clear(Reg::R2, 1, l);
+            });
+            assert_eq!(clear == 1, x & 1 == 0);
+            let above = yes_no(&mut frame, &|a, l| {
+                a.load_slot(Reg::S0, 1);
+                a.jump_if_above_imm(Reg::S0, 15, l);
+            });
+            assert_eq!(above == 1, x > 15, "{x}");
+        }
+        // and/neg/shl: (1 - (tag & 3)) * 5 << 2 for the three signs of a 3.12 int tag.
+        for (tag, expect) in [(8u64, 20i64), (1, 0), (10, -20)] {
+            frame[1] = tag;
+            let r = run(RefcountModel::Plain, &mut frame, &|a| {
+                a.load_slot(Reg::R1, 1);
+                a.i_and_imm(Reg::R1, 3);
+                a.i_neg(Reg::R1);
+                a.i_add_imm(Reg::R1, 1);
+                a.load_imm(Reg::R0, 5);
+                a.i_mul(Reg::R0, Reg::R1);
+                a.i_shl_imm(Reg::R0, 2);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r as i64, expect, "tag {tag}");
+        }
+        // decref_or_jump: jumps only when the count reaches zero; 3.12 immortals never change.
+        for (model, start, after, jumped) in [
+            (RefcountModel::Plain, 2u64, 1u64, false),
+            (RefcountModel::Plain, 1, 0, true),
+            (RefcountModel::Immortal, 1, 0, true),
+            (RefcountModel::Immortal, 0xffff_ffff, 0xffff_ffff, false),
+        ] {
+            obj[0] = start;
+            let r = run(model, &mut frame, &|a| {
+                let zero = a.new_label();
+                a.load_slot(Reg::S0, 0);
+                a.decref_or_jump(Reg::S0, zero);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(zero);
+                a.load_field(Reg::R0, Reg::S0, 0);
+                a.i_add_imm(Reg::R0, 100);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(obj[0], after);
+            assert_eq!(r, if jumped { 100 } else { 0 });
+        }
+    }
+
+
+    /// Runs the direct-call routine's operations: a subroutine called from compiled code
+    /// (stack alignment for the calls it makes), indirect calls, tstate fields, stack pointer,
+    /// absolute loads, unsigned compares. `run(tstate, frame, body)` as above, plus the
+    /// thread-state pointer; `sub` is a callable address that returns `x * 2 + 1` after
+    /// calling a C function that checks the stack alignment.
+    pub(crate) fn check_subroutine_operations(
+        run: &dyn Fn(*mut u8, &mut [u64], &dyn Fn(&mut Assembler)) -> u64,
+        make_sub: &dyn Fn(&dyn Fn(&mut Assembler)) -> (usize, Box<dyn std::any::Any>),
+    ) {
+        extern "C" fn aligned_double(x: u64) -> u64 {
+            let marker = 0u128; // 16-byte aligned if the stack is
+            assert_eq!(std::ptr::addr_of!(marker) as usize % 16, 0, "misaligned stack");
+            x * 2
+        }
+        static WORD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(77);
+        // The subroutine: R0 = aligned_double(R1) + 1, through an indirect call.
+        let (sub, _keep) = make_sub(&|a| {
+            a.subroutine_enter();
+            a.load_imm(Reg::S1, aligned_double as usize as u64);
+            a.call_indirect(Reg::S1, &[Arg::Reg(Reg::R1)]);
+            a.i_add_imm(Reg::R0, 1);
+            a.subroutine_return();
+        });
+        let mut tstate = [0u64; 8];
+        tstate[2] = 40; // an i32 field at 16 and a u64 field at 24
+        tstate[3] = 5;
+        let ts = tstate.as_mut_ptr() as *mut u8;
+        let mut frame = [0u64, 0, 0, 0];
+        let r = run(ts, &mut frame, &|a| {
+            a.load_imm(Reg::R1, 20);
+            a.call(sub, &[]);
+            a.mov(Reg::S0, Reg::R0); // 41
+            a.load_tstate_field_i32(Reg::R1, 16); // 40
+            a.add_tstate_field_i32(16, -3); // 37
+            a.add_tstate_field_i32(16, 1); // 38
+            a.i_add(Reg::S0, Reg::R1); // 81
+            a.load_absolute(Reg::R2, WORD.as_ptr() as usize); // 77
+            a.i_add(Reg::S0, Reg::R2); // 158
+            a.slot_address(Reg::R3, 2);
+            a.store_tstate_field(24, Reg::R3);
+            a.load_stack_pointer(Reg::R1);
+            a.store_slot(1, Reg::R1);
+            a.mov(Reg::R0, Reg::S0);
+            a.ret(Reg::R0);
+        });
+        assert_eq!(r, 158);
+        assert_eq!(tstate[2] as u32, 38);
+        assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
+        let sp = frame[1] as usize;
+        let here = 0u8;
+        let here = std::ptr::addr_of!(here) as usize;
+        assert!(sp < here && here - sp < 1 << 20, "stack pointer {sp:#x} near {here:#x}");
+        // Unsigned compares, both ways.
+        for (x, y) in [(1u64, 2u64), (2, 2), (u64::MAX, 1), (1, u64::MAX)] {
+            for (cond, expect) in [
+                (Cond::Lt, x < y), (Cond::Le, x <= y), (Cond::Eq, x == y),
+                (Cond::Ne, x != y), (Cond::Gt, x > y), (Cond::Ge, x >= y),
+            ] {
+                frame[0] = x;
+                frame[1] = y;
+                let r = run(ts, &mut frame, &|a| {
+                    let yes = a.new_label();
+                    a.load_slot(Reg::R1, 0);
+                    a.load_slot(Reg::R2, 1);
+                    a.u_jump_if(cond, Reg::R1, Reg::R2, yes);
+                    a.load_imm(Reg::R0, 0);
+                    a.ret(Reg::R0);
+                    a.bind(yes);
+                    a.load_imm(Reg::R0, 1);
+                    a.ret(Reg::R0);
+                });
+                assert_eq!(r == 1, expect, "{x} {cond:?} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn subroutine_operations_execute() {
+        use crate::codemem::CodeBlock;
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u64) -> u64;
+        check_subroutine_operations(
+            &|tstate, frame, body| {
+                let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                a.prologue();
+                body(&mut a);
+                let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                let f: Entry = unsafe { std::mem::transmute(block.start()) };
+                unsafe { f(tstate, frame.as_mut_ptr()) }
+            },
+            &|body| {
+                let mut a = Assembler::new(0, RefcountModel::Plain, 0);
+                body(&mut a);
+                let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+                (block.start() as usize, Box::new(block))
+            },
+        );
+    }
+
+    #[test]
+    fn tier1_inline_operations_execute() {
+        use crate::codemem::CodeBlock;
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u64) -> u64;
+        check_tier1_inline_operations(&|model, frame, body| {
+            let mut a = Assembler::new(0, model, 0);
+            a.prologue();
+            body(&mut a);
+            let block = CodeBlock::new(&a.finish().unwrap()).unwrap();
+            let f: Entry = unsafe { std::mem::transmute(block.start()) };
+            unsafe { f(std::ptr::null_mut(), frame.as_mut_ptr()) }
+        });
     }
 }

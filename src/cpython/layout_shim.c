@@ -83,6 +83,7 @@ static const autojit_layout_entry layout[] = {
 
     /* PyThreadState and its C frame */
     OFF(PyThreadState, interp),
+    OFF(PyInterpreterState, eval_frame),
     OFF(PyThreadState, cframe),
     OFF(_PyCFrame, current_frame),
     OFF(_PyCFrame, previous),

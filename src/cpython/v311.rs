@@ -26,6 +26,11 @@ pub const FRAME_OWNER: usize = 69;
 pub const FRAME_LOCALSPLUS: usize = 72;
 pub const FRAME_SIZE: usize = 80;
 pub const FRAME_OWNED_BY_THREAD: u8 = 0;
+/// The frame's one-byte fields between `stacktop` and `localsplus`, as a direct call
+/// initializes them (`is_entry` 0, `owner` FRAME_OWNED_BY_THREAD): one 32-bit word.
+pub const FRAME_SMALL_FIELDS: usize = FRAME_IS_ENTRY;
+pub const FRAME_SMALL_FIELDS_INIT: u32 = (FRAME_OWNED_BY_THREAD as u32) << (8 * (FRAME_OWNER - FRAME_IS_ENTRY));
+const _: () = assert!(FRAME_IS_ENTRY == FRAME_STACKTOP + 4 && FRAME_OWNER == FRAME_IS_ENTRY + 1 && FRAME_LOCALSPLUS == FRAME_SMALL_FIELDS + 4);
 pub const FRAME_OWNED_BY_GENERATOR: u8 = 1;
 pub const FRAME_OWNED_BY_FRAME_OBJECT: u8 = 2;
 
@@ -60,8 +65,14 @@ pub const CO_ASYNC_GENERATOR: i32 = 0x200;
 
 // PyThreadState, _PyCFrame, PyInterpreterState
 pub const TSTATE_INTERP: usize = 16;
+/// The interpreter's frame-evaluation function (PEP 523).
+pub const INTERP_EVAL_FRAME: usize = 1424;
 pub const TSTATE_RECURSION_REMAINING: usize = 32;
 pub const TSTATE_RECURSION_LIMIT: usize = 36;
+/// The recursion counter a frame's evaluation takes a unit of, and the one taken around
+/// clearing a returned frame (`_PyEvalFrameClearAndPop`): the same one on 3.11.
+pub const TSTATE_FRAME_RECURSION: usize = TSTATE_RECURSION_REMAINING;
+pub const TSTATE_CLEAR_RECURSION: usize = TSTATE_RECURSION_REMAINING;
 pub const TSTATE_CFRAME: usize = 56;
 pub const TSTATE_C_PROFILEFUNC: usize = 64;
 pub const TSTATE_C_TRACEFUNC: usize = 72;
@@ -152,6 +163,7 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("CO_ITERABLE_COROUTINE", CO_ITERABLE_COROUTINE as i64),
     ("CO_ASYNC_GENERATOR", CO_ASYNC_GENERATOR as i64),
     ("PyThreadState.interp", TSTATE_INTERP as i64),
+    ("PyInterpreterState.eval_frame", INTERP_EVAL_FRAME as i64),
     ("PyThreadState.cframe", TSTATE_CFRAME as i64),
     ("_PyCFrame.current_frame", CFRAME_CURRENT_FRAME as i64),
     ("_PyCFrame.previous", CFRAME_PREVIOUS as i64),

@@ -29,6 +29,15 @@ pub const FRAME_OWNED_BY_THREAD: u8 = 0;
 pub const FRAME_OWNED_BY_GENERATOR: u8 = 1;
 pub const FRAME_OWNED_BY_FRAME_OBJECT: u8 = 2;
 pub const FRAME_OWNED_BY_CSTACK: u8 = 3;
+/// The frame's one-byte or two-byte fields between `stacktop` and `localsplus`, as a direct
+/// call initializes them (`return_offset` 0, `owner` FRAME_OWNED_BY_THREAD): one 32-bit word.
+pub const FRAME_SMALL_FIELDS: usize = FRAME_RETURN_OFFSET;
+pub const FRAME_SMALL_FIELDS_INIT: u32 = (FRAME_OWNED_BY_THREAD as u32) << (8 * (FRAME_OWNER - FRAME_RETURN_OFFSET));
+const _: () = assert!(FRAME_RETURN_OFFSET == FRAME_STACKTOP + 4 && FRAME_OWNER == FRAME_RETURN_OFFSET + 2 && FRAME_LOCALSPLUS == FRAME_SMALL_FIELDS + 4);
+/// The recursion counter a frame's evaluation takes a unit of (`_Py_EnterRecursivePy`), and
+/// the one taken around clearing a returned frame (`_PyFrame_ClearExceptCode`'s callers).
+pub const TSTATE_FRAME_RECURSION: usize = TSTATE_PY_RECURSION_REMAINING;
+pub const TSTATE_CLEAR_RECURSION: usize = TSTATE_C_RECURSION_REMAINING;
 
 // PyCodeObject
 pub const CODE_CO_CONSTS: usize = 24;
@@ -58,6 +67,8 @@ pub const CO_ASYNC_GENERATOR: i32 = 0x200;
 
 // PyThreadState, _PyCFrame, PyInterpreterState
 pub const TSTATE_INTERP: usize = 16;
+/// The interpreter's frame-evaluation function (PEP 523).
+pub const INTERP_EVAL_FRAME: usize = 1744;
 pub const TSTATE_PY_RECURSION_REMAINING: usize = 28;
 pub const TSTATE_PY_RECURSION_LIMIT: usize = 32;
 pub const TSTATE_C_RECURSION_REMAINING: usize = 36;
@@ -159,6 +170,7 @@ pub const CHECKED: &[(&str, i64)] = &[
     ("CO_ITERABLE_COROUTINE", CO_ITERABLE_COROUTINE as i64),
     ("CO_ASYNC_GENERATOR", CO_ASYNC_GENERATOR as i64),
     ("PyThreadState.interp", TSTATE_INTERP as i64),
+    ("PyInterpreterState.eval_frame", INTERP_EVAL_FRAME as i64),
     ("PyThreadState.cframe", TSTATE_CFRAME as i64),
     ("_PyCFrame.current_frame", CFRAME_CURRENT_FRAME as i64),
     ("_PyCFrame.previous", CFRAME_PREVIOUS as i64),

@@ -21,7 +21,8 @@ extern "C" {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+#[repr(u32)]
+pub enum Kind {
     Empty,
     /// The attribute is `values[index]` of the instance's inline values.
     InstanceValue,
@@ -36,6 +37,7 @@ enum Kind {
 
 /// What a site knows about one type.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Entry {
     tp: *mut PyTypeObject,
     version: u32,
@@ -59,11 +61,25 @@ const EMPTY: Entry = Entry {
 /// Types one site remembers (sites that see a class hierarchy see several).
 const WAYS: usize = 4;
 
-/// One LOAD_ATTR site's cache: a few entries, replaced round-robin.
+/// One LOAD_ATTR site's cache: a few entries, replaced round-robin. Tier-1 code checks the
+/// first entry inline for the common kinds (at the offsets below, by the same rules as the
+/// helpers) and calls the helpers otherwise.
+#[repr(C)]
 pub struct AttrCache {
     entries: [Entry; WAYS],
     next: usize,
 }
+
+/// Offsets of the first entry's fields in an `AttrCache`, for the inline check.
+pub const FIRST_TP: i32 = std::mem::offset_of!(Entry, tp) as i32;
+pub const FIRST_VERSION: i32 = std::mem::offset_of!(Entry, version) as i32;
+pub const FIRST_KIND: i32 = std::mem::offset_of!(Entry, kind) as i32;
+pub const FIRST_INDEX: i32 = std::mem::offset_of!(Entry, index) as i32;
+pub const FIRST_DESCR: i32 = std::mem::offset_of!(Entry, descr) as i32;
+pub const FIRST_KEYS: i32 = std::mem::offset_of!(Entry, keys) as i32;
+pub const FIRST_NENTRIES: i32 = std::mem::offset_of!(Entry, nentries) as i32;
+const _: () = assert!(std::mem::offset_of!(AttrCache, entries) == 0);
+const _: () = assert!(std::mem::size_of::<Kind>() == 4);
 
 impl AttrCache {
     pub fn new() -> Box<AttrCache> {

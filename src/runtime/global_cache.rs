@@ -9,13 +9,20 @@ use super::load_global;
 use crate::cpython::{self, InterpreterFrame};
 use pyo3_ffi::*;
 
-/// One LOAD_GLOBAL site's cache (empty while `value` is null).
+/// One LOAD_GLOBAL site's cache (empty while `value` is null). Tier-1 code checks it inline
+/// (the same rule as `load_global_cached`, at the offsets below) and calls
+/// `load_global_cached` on a miss.
 #[repr(C)]
 pub struct GlobalCache {
     globals_version: u64,
     builtins_version: u64,
     value: *mut PyObject,
 }
+
+/// Offsets of `GlobalCache`'s fields, for the inline check.
+pub const CACHE_GLOBALS_VERSION: i32 = std::mem::offset_of!(GlobalCache, globals_version) as i32;
+pub const CACHE_BUILTINS_VERSION: i32 = std::mem::offset_of!(GlobalCache, builtins_version) as i32;
+pub const CACHE_VALUE: i32 = std::mem::offset_of!(GlobalCache, value) as i32;
 
 impl GlobalCache {
     pub fn new() -> Box<GlobalCache> {

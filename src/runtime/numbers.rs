@@ -141,6 +141,32 @@ fn float_value(op: u64, a: f64, b: f64) -> Option<f64> {
     })
 }
 
+/// CPython's preallocated small ints (-5 to 256, `_PY_NSMALLNEGINTS` and `_PY_NSMALLPOSINTS`),
+/// which `PyLong_FromLongLong` returns for values in that range: the address of -5 and the
+/// log2 of the distance between consecutive ones, if they lie in one array at a power-of-two
+/// stride (checked for every one of them); None otherwise.
+pub fn small_int_table() -> Option<(u64, u8)> {
+    static TABLE: std::sync::OnceLock<Option<(u64, u8)>> = std::sync::OnceLock::new();
+    *TABLE.get_or_init(|| unsafe {
+        let address = |v: i64| {
+            let obj = PyLong_FromLongLong(v);
+            Py_DECREF(obj); // the table keeps it alive
+            obj as u64
+        };
+        let base = address(SMALL_INT_MIN);
+        let stride = address(SMALL_INT_MIN + 1).wrapping_sub(base);
+        if !stride.is_power_of_two() {
+            return None;
+        }
+        let all = (SMALL_INT_MIN..=SMALL_INT_MAX).all(|v| address(v) == base + (v - SMALL_INT_MIN) as u64 * stride);
+        all.then_some((base, stride.trailing_zeros() as u8))
+    })
+}
+
+/// The range of CPython's small ints.
+pub const SMALL_INT_MIN: i64 = -5;
+pub const SMALL_INT_MAX: i64 = 256;
+
 /// Result of `fast_compare` when the operands are not for the fast path.
 pub const NOT_FAST: i64 = 2;
 

@@ -31,8 +31,14 @@ pub unsafe fn run(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, comp
     if !result.is_null() {
         return cpython::finish_returned_frame(tstate, frame, result);
     }
-    // An exit: the frame holds the exact interpreter state. With an exception set the
-    // interpreter unwinds it (handlers, traceback); otherwise it continues the function.
+    continue_in_interpreter(tstate, frame)
+}
+
+/// After an exit (compiled code returned null, the frame unlinked and the recursion unit
+/// given back): the frame holds the exact interpreter state. With an exception set the
+/// interpreter unwinds it (handlers, traceback); otherwise it continues the function.
+#[inline]
+pub unsafe fn continue_in_interpreter(tstate: *mut PyThreadState, frame: *mut InterpreterFrame) -> *mut PyObject {
     let throwflag = !pyo3_ffi::PyErr_Occurred().is_null();
     if throwflag {
         STATS.exception_exits.incr();

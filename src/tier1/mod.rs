@@ -41,6 +41,8 @@ pub struct Compiled {
     _global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
     /// The LOAD_ATTR caches likewise.
     _attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
+    /// The CALL caches likewise.
+    _call_caches: Vec<Box<calls::CallCache>>,
 }
 
 impl Compiled {
@@ -89,7 +91,15 @@ pub struct Jit<'a> {
     pub global_caches: Vec<Box<runtime::global_cache::GlobalCache>>,
     /// LOAD_ATTR caches likewise.
     pub attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
+    /// CALL caches likewise.
+    pub call_caches: Vec<Box<calls::CallCache>>,
+    /// Out-of-line code (slow paths of inline fast paths), emitted after all instructions:
+    /// the instruction's position, the label the code starts at, and its generator.
+    cold_paths: Vec<(usize, Label, ColdPath<'a>)>,
 }
+
+/// The generator of an out-of-line path (see `Jit::cold`).
+type ColdPath<'a> = Box<dyn FnOnce(&mut Jit<'a>) + 'a>;
 
 impl<'a> Jit<'a> {
     pub fn instr(&self) -> &'a Instr {
@@ -213,6 +223,28 @@ impl<'a> Jit<'a> {
         addr
     }
 
+    /// Code for the current instruction laid out of line, after all instructions (a slow
+    /// path the hot code jumps to on a miss): `body` generates it later with the current
+    /// instruction's position (stack depth, exits) and must end in a jump. Returns the label
+    /// it starts at.
+    pub fn cold(&mut self, body: impl FnOnce(&mut Jit<'a>) + 'a) -> Label {
+        let label = self.asm.new_label();
+        self.cold_paths.push((self.pos, label, Box::new(body)));
+        label
+    }
+
+    /// Emit the out-of-line paths (which may add more).
+    fn emit_cold_paths(&mut self) {
+        while !self.cold_paths.is_empty() {
+            let paths = std::mem::take(&mut self.cold_paths);
+            for (pos, label, body) in paths {
+                self.pos = pos;
+                self.asm.bind(label);
+                body(self);
+            }
+        }
+    }
+
     /// Call a runtime helper.
     pub fn call(&mut self, helper: usize, args: &[Arg]) {
         self.asm.call(helper, args);
@@ -280,6 +312,8 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
             .collect(),
         global_caches: Vec::new(),
         attr_caches: Vec::new(),
+        call_caches: Vec::new(),
+        cold_paths: Vec::new(),
     };
 
     jit.asm.prologue();
@@ -294,7 +328,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         jit.asm.bind(label);
         let instr = jit.instr();
         instruction_offsets.insert(instr.start, jit.asm.offset());
-        if !is_pure(instr.op) {
+        if !is_pure(instr.op) && !sets_prev_instr_itself(instr.op) {
             // Anything that can release a value can run a destructor, which may look at the
             // frame's line: keep prev_instr at the running instruction, as the interpreter does.
             jit.set_prev_instr_current();
@@ -312,10 +346,12 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         // Falling off the end of a block into an unreachable instruction cannot happen: the
         // compiler ends every block with a jump, return or raise.
     }
+    jit.emit_cold_paths();
     jit.emit_exits();
     let fallbacks = std::mem::take(&mut jit.fallbacks);
     let global_caches = std::mem::take(&mut jit.global_caches);
     let attr_caches = std::mem::take(&mut jit.attr_caches);
+    let call_caches = std::mem::take(&mut jit.call_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
@@ -333,7 +369,14 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         instruction_offsets,
         _global_caches: global_caches,
         _attr_caches: attr_caches,
+        _call_caches: call_caches,
     })
+}
+
+/// Instructions whose templates keep `prev_instr` current themselves, on the paths that
+/// can run code or release a reference (their inline fast paths do neither).
+fn sets_prev_instr_itself(op: Op) -> bool {
+    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL)
 }
 
 /// Instructions that never run Python code or release a reference.

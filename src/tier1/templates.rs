@@ -332,15 +332,53 @@ fn gen_binary(jit: &mut Jit, helper: usize, extra: u64) -> Option<()> {
     Some(())
 }
 
+/// BINARY_OP on two one-digit ints, in line (the operations `numbers::int_op` does).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    And,
+    Or,
+    Xor,
+    FloorDiv,
+    Mod,
+}
+
 fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
-    // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
+    // BINARY_OP arguments (NB_*); the in-place forms are these plus 13 and behave the same
+    // on ints (which have no in-place slots).
     const NB_ADD: u32 = 0;
     const NB_INPLACE_ADD: u32 = 13;
-    if instr.arg == NB_ADD || instr.arg == NB_INPLACE_ADD {
-        let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
-        if let Some(store) = next.filter(|n| n.op == Op::STORE_FAST && n.start == instr.next) {
+    let op = instr.arg;
+    let int_op = match op % 13 {
+        0 => Some(IntOp::Add),
+        1 => Some(IntOp::And),
+        2 => Some(IntOp::FloorDiv),
+        5 => Some(IntOp::Mul),
+        6 => Some(IntOp::Mod),
+        7 => Some(IntOp::Or),
+        10 => Some(IntOp::Sub),
+        12 => Some(IntOp::Xor),
+        _ => None,
+    }
+    .filter(|_| op < 26);
+    let float_op = match op % 13 {
+        0 => Some(crate::backend::FOp::Add),
+        5 => Some(crate::backend::FOp::Mul),
+        10 => Some(crate::backend::FOp::Sub),
+        11 => Some(crate::backend::FOp::Div),
+        _ => None,
+    }
+    .filter(|_| op < 26);
+    // `s += t` / `s = s + t` on strs, stored back into the local: append in place.
+    let next = jit.bytecode.instrs.get(jit.pos + 1).cloned();
+    let append_into = next.filter(|n| (op == NB_ADD || op == NB_INPLACE_ADD) && n.op == Op::STORE_FAST && n.start == instr.next);
+    let general = move |jit: &mut Jit| -> Option<()> {
+        if let Some(store) = &append_into {
             let after = jit.label_at(store.next)?;
             let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+            jit.set_prev_instr_current();
             jit.call(
                 runtime::strings::append_to_local as usize,
                 &[Arg::SlotAddr(store.arg), Arg::Slot(lhs), Arg::Slot(rhs)],
@@ -349,8 +387,198 @@ fn gen_binary_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.jump_if_negative_i32(Reg::R0, raise);
             jit.asm.jump_if_nonzero(Reg::R0, after);
         }
+        gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, op as u64)
+    };
+    if int_op.is_none() && float_op.is_none() {
+        return general(jit);
     }
-    gen_binary(jit, runtime::numbers::binary_op_on_stack as usize, instr.arg as u64)
+    // Everything but two one-digit ints or two floats (and zero divisors): the helpers
+    // (mixed operands, strs, the number protocol), out of line.
+    let done = jit.asm.new_label();
+    let not_ints = jit.cold(move |jit| {
+        // The labels `general` needs exist (it compiled in line before); fall back to an
+        // exit into the interpreter should it not.
+        if general(jit).is_none() {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(done);
+        }
+    });
+    let floats = jit.asm.new_label();
+    let not_floats = if float_op.is_some() { floats } else { not_ints };
+    if let Some(int_op) = int_op {
+        gen_int_binary(jit, int_op, not_floats, done);
+        jit.asm.jump(done);
+    }
+    if let Some(float_op) = float_op {
+        jit.asm.bind(floats);
+        gen_float_binary(jit, float_op, not_ints, done);
+    }
+    jit.asm.bind(done);
+    Some(())
+}
+
+/// Offset of `ob_fval` in a float object.
+const OB_FVAL: i32 = std::mem::offset_of!(pyo3_ffi::PyFloatObject, ob_fval) as i32;
+
+/// Float `+ - * /` in line, as `binary_op_on_stack` computes it for two exact floats (else,
+/// or for a zero divisor, a jump to `not_floats`, nothing touched): the result is written
+/// into an operand only the stack holds (the left one first), as `float_result` does, else
+/// a new float from `PyFloat_FromDouble`; the operands are released. No Python code runs.
+fn gen_float_binary(jit: &mut Jit, op: crate::backend::FOp, not_floats: crate::backend::Label, done: crate::backend::Label) {
+    use crate::backend::FReg;
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.load_slot(Reg::R1, rhs);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyFloat_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R0, OB_TYPE, not_floats);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, not_floats);
+    jit.asm.f_load_mem(FReg::F0, Reg::R0, OB_FVAL);
+    jit.asm.f_load_mem(FReg::F1, Reg::R1, OB_FVAL);
+    if op == crate::backend::FOp::Div {
+        jit.asm.jump_if_f_zero(FReg::F1, not_floats);
+    }
+    jit.asm.f_arith(op, FReg::F0, FReg::F1);
+    // Neither operand dying: a new float.
+    let new = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.asm.call_f(pyo3_ffi::PyFloat_FromDouble as usize);
+        jit.asm.mov(Reg::S1, Reg::R0);
+        release_two(jit, lhs, rhs);
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_zero(Reg::S1, raise);
+        jit.asm.store_slot(lhs, Reg::S1);
+        jit.asm.jump(done);
+    });
+    let rhs_dying = jit.asm.new_label();
+    jit.asm.load_field(Reg::R2, Reg::R0, 0);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, 1, rhs_dying);
+    // The left operand dies: it holds the result, in its own slot; the right one goes.
+    jit.asm.f_store_mem(Reg::R0, OB_FVAL, FReg::F0);
+    jit.asm.decref(Reg::R1);
+    jit.asm.jump(done);
+    jit.asm.bind(rhs_dying);
+    jit.asm.load_field(Reg::R2, Reg::R1, 0);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, 1, new);
+    // The right operand dies: it holds the result, moved to the left slot; the left one goes
+    // (it has other references: no deallocation).
+    jit.asm.f_store_mem(Reg::R1, OB_FVAL, FReg::F0);
+    jit.asm.store_slot(lhs, Reg::R1);
+    jit.asm.decref(Reg::R0);
+}
+
+/// One-digit int arithmetic in line, as `binary_op_on_stack` computes it: both operands
+/// exact one-digit ints (else a jump to `not_ints`, nothing touched; also for a zero
+/// divisor), the result a small int from CPython's table or `PyLong_FromLongLong`'s; the
+/// operands are released. No Python code runs (an int's allocation and deallocation run
+/// none): no tracing check.
+fn gen_int_binary(jit: &mut Jit, op: IntOp, not_ints: crate::backend::Label, done: crate::backend::Label) {
+    use crate::backend::{Cond, IOp};
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    emit_load_two_ints(jit, lhs, rhs, not_ints);
+    // |S0|, |S1| < 2**30: sums and products fit (the overflow label is never taken).
+    match op {
+        IntOp::Add => jit.asm.i_arith(IOp::Add, Reg::S0, Reg::S1, not_ints),
+        IntOp::Sub => jit.asm.i_arith(IOp::Sub, Reg::S0, Reg::S1, not_ints),
+        IntOp::Mul => jit.asm.i_mul(Reg::S0, Reg::S1),
+        IntOp::And => jit.asm.i_arith(IOp::And, Reg::S0, Reg::S1, not_ints),
+        IntOp::Or => jit.asm.i_arith(IOp::Or, Reg::S0, Reg::S1, not_ints),
+        IntOp::Xor => jit.asm.i_arith(IOp::Xor, Reg::S0, Reg::S1, not_ints),
+        IntOp::FloorDiv | IntOp::Mod => {
+            // Python's floor division and remainder (`floor_div`, `py_mod`): C's truncating
+            // ones, corrected toward negative infinity when the remainder's sign differs
+            // from the divisor's.
+            jit.asm.jump_if_zero(Reg::S1, not_ints);
+            jit.asm.mov(Reg::R1, Reg::S0);
+            jit.asm.mov(Reg::R3, Reg::S1);
+            jit.asm.i_div_rem(Reg::R1, Reg::R3); // R1 = quotient, R3 = remainder
+            let exact = jit.asm.new_label();
+            jit.asm.jump_if_zero(Reg::R3, exact);
+            jit.asm.mov(Reg::R0, Reg::R3);
+            jit.asm.i_arith(IOp::Xor, Reg::R0, Reg::S1, not_ints);
+            jit.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, exact);
+            jit.asm.i_add_imm(Reg::R1, -1);
+            jit.asm.i_add(Reg::R3, Reg::S1);
+            jit.asm.bind(exact);
+            jit.asm.mov(Reg::S0, if op == IntOp::FloorDiv { Reg::R1 } else { Reg::R3 });
+        }
+    }
+    // A result outside the small ints: a new int.
+    let big = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(pyo3_ffi::PyLong_FromLongLong as usize, &[Arg::Reg(Reg::S0)]);
+        jit.asm.mov(Reg::S1, Reg::R0);
+        release_two(jit, lhs, rhs);
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_zero(Reg::S1, raise);
+        jit.asm.store_slot(lhs, Reg::S1);
+        jit.asm.jump(done);
+    });
+    match runtime::numbers::small_int_table() {
+        Some((base, shift)) => {
+            use runtime::numbers::{SMALL_INT_MAX, SMALL_INT_MIN};
+            jit.asm.mov(Reg::R2, Reg::S0);
+            jit.asm.i_add_imm(Reg::R2, -SMALL_INT_MIN as i32);
+            jit.asm.jump_if_above_imm(Reg::R2, (SMALL_INT_MAX - SMALL_INT_MIN) as u32, big);
+            jit.asm.i_shl_imm(Reg::R2, shift);
+            jit.asm.load_imm(Reg::S1, base);
+            jit.asm.i_add(Reg::S1, Reg::R2);
+            jit.asm.incref(Reg::S1);
+        }
+        None => jit.asm.jump(big),
+    }
+    release_two(jit, lhs, rhs);
+    jit.asm.store_slot(lhs, Reg::S1);
+}
+
+/// Release the stack values in frame slots `a` and `b` (scratch registers clobbered).
+fn release_two(jit: &mut Jit, a: u32, b: u32) {
+    jit.asm.load_slot(Reg::R0, a);
+    jit.asm.decref(Reg::R0);
+    jit.asm.load_slot(Reg::R0, b);
+    jit.asm.decref(Reg::R0);
+}
+
+/// S0, S1 = the values of the exact one-digit ints in frame slots `lhs` and `rhs`, as
+/// `cpython::compact_int_value` reads them; anything else jumps to `miss`. Clobbers R0-R3.
+fn emit_load_two_ints(jit: &mut Jit, lhs: u32, rhs: u32, miss: crate::backend::Label) {
+    jit.asm.load_slot(Reg::R0, lhs);
+    jit.asm.load_slot(Reg::R1, rhs);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyLong_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R0, OB_TYPE, miss);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, miss);
+    emit_compact_int(jit, Reg::R0, Reg::S0, Reg::R2, miss);
+    emit_compact_int(jit, Reg::R1, Reg::S1, Reg::R3, miss);
+}
+
+/// `dst` = the value of the exact int `obj` if it has at most one digit (|value| < 2**30),
+/// else a jump to `miss`. `tmp` is clobbered.
+fn emit_compact_int(jit: &mut Jit, obj: Reg, dst: Reg, tmp: Reg, miss: crate::backend::Label) {
+    #[cfg(autojit_py312)]
+    {
+        // lv_tag: the digit count above the sign bits (0 positive, 1 zero, 2 negative).
+        jit.asm.load_field(tmp, obj, cpython::LONG_LV_TAG as i32);
+        jit.asm.jump_if_above_imm(tmp, (2 << cpython::LONG_NON_SIZE_BITS) - 1, miss);
+        jit.asm.load_field_u32(dst, obj, cpython::LONG_DIGITS as i32);
+        // value = digit * (1 - (tag & 3))
+        jit.asm.i_and_imm(tmp, 3);
+        jit.asm.i_neg(tmp);
+        jit.asm.i_add_imm(tmp, 1);
+        jit.asm.i_mul(dst, tmp);
+    }
+    #[cfg(autojit_py311)]
+    {
+        // ob_size: the signed digit count, -1 to 1 here.
+        jit.asm.load_field(tmp, obj, cpython::LONG_OB_SIZE as i32);
+        jit.asm.i_add_imm(tmp, 1);
+        jit.asm.jump_if_above_imm(tmp, 2, miss);
+        jit.asm.i_add_imm(tmp, -1);
+        jit.asm.load_field_u32(dst, obj, cpython::LONG_DIGITS as i32);
+        jit.asm.i_mul(dst, tmp);
+    }
 }
 
 /// One operand in, one result out, through `helper(value)`.
@@ -375,9 +603,51 @@ fn gen_compare_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
         return None;
     }
     if let Some((jump, jump_when)) = following_forward_branch(jit) {
-        gen_compare_and_branch_fast_path(jit, op as u64, &jump, jump_when)?;
+        if let Some(()) = gen_compare_and_branch(jit, op as u64, &jump, jump_when) {
+            return Some(());
+        }
     }
     gen_binary(jit, runtime::numbers::rich_compare as usize, op as u64)
+}
+
+/// COMPARE_OP followed by a conditional jump: one-digit ints compared and branched on in
+/// line, without a bool (nothing can run, nothing can raise); other operands out of line,
+/// through `fast_compare` (floats) or the rich comparison, whose result the jump (compiled
+/// as usual) then takes.
+fn gen_compare_and_branch(jit: &mut Jit, op: u64, jump: &Instr, jump_when: bool) -> Option<()> {
+    use crate::backend::Cond;
+    let target = jit.label_at(match jump.flow() {
+        crate::bytecode::Flow::Branch(t) => t,
+        _ => return None,
+    })?;
+    let after = jit.label_at(jump.next)?;
+    let the_jump = jit.label_at(jump.start)?;
+    let (lhs, rhs) = (jit.peek(1), jit.peek(0));
+    let jump = jump.clone();
+    let not_ints = jit.cold(move |jit| {
+        if gen_compare_and_branch_fast_path(jit, op, &jump, jump_when).is_none()
+            || gen_binary(jit, runtime::numbers::rich_compare as usize, op).is_none()
+        {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(the_jump);
+        }
+    });
+    emit_load_two_ints(jit, lhs, rhs, not_ints);
+    release_two(jit, lhs, rhs);
+    // Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE, and the negation for a jump on false.
+    let (cond, negated) = match op {
+        0 => (Cond::Lt, Cond::Ge),
+        1 => (Cond::Le, Cond::Gt),
+        2 => (Cond::Eq, Cond::Ne),
+        3 => (Cond::Ne, Cond::Eq),
+        4 => (Cond::Gt, Cond::Le),
+        _ => (Cond::Ge, Cond::Lt),
+    };
+    jit.asm.i_jump_if(if jump_when { cond } else { negated }, Reg::S0, Reg::S1, target);
+    jit.asm.jump(after);
+    Some(())
 }
 
 /// The conditional forward jump right after the current instruction, if there is one,
@@ -612,23 +882,54 @@ fn gen_end_for(jit: &mut Jit) -> Option<()> {
     Some(())
 }
 
+/// Offset of `ob_type` in every object.
+const OB_TYPE: i32 = std::mem::offset_of!(pyo3_ffi::PyObject, ob_type) as i32;
+
 fn gen_load_global(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    use runtime::global_cache::{GlobalCache, CACHE_BUILTINS_VERSION, CACHE_GLOBALS_VERSION, CACHE_VALUE};
     let name = *jit.names.get((instr.arg >> 1) as usize)?;
     let push_null = instr.arg & 1 == 1;
-    jit.set_prev_instr_current();
-    let cache = runtime::global_cache::GlobalCache::new();
+    let cache = GlobalCache::new();
     let cache_addr = &*cache as *const _ as u64;
     jit.global_caches.push(cache);
-    jit.call(runtime::global_cache::load_global_cached as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Imm(cache_addr)]);
-    let raise = jit.raise_exit(jit.depth());
-    jit.asm.jump_if_zero(Reg::R0, raise);
-    let mut depth = jit.depth();
+    let (depth, next) = (jit.depth(), instr.next);
+    let (null_slot, value_slot) = (jit.stack_slot(depth), jit.stack_slot(depth + push_null as u32));
+    let done = jit.asm.new_label();
+    // A miss: the helper looks the name up (which may run code: a key's __eq__) and refills
+    // the cache.
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::global_cache::load_global_cached as usize, &[Arg::Frame, Arg::Imm(name as u64), Arg::Imm(cache_addr)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        if push_null {
+            jit.asm.clear_slot(null_slot);
+        }
+        jit.asm.store_slot(value_slot, Reg::R0);
+        check_tracing(jit, next, depth + 1 + push_null as u32);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `load_global_cached` decides it: both dicts exact dicts whose
+    // versions are the cached ones (version tags are unique to one state of one dict), and a
+    // value cached. Nothing runs, nothing is released: no prev_instr, no tracing check.
+    jit.asm.load_frame_field(Reg::R1, cpython::FRAME_F_GLOBALS);
+    jit.asm.load_frame_field(Reg::R2, cpython::FRAME_F_BUILTINS);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyDict_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R1, OB_TYPE, miss);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R2, OB_TYPE, miss);
+    jit.asm.load_imm(Reg::R3, cache_addr);
+    jit.asm.load_field(Reg::R0, Reg::R1, cpython::DICT_MA_VERSION_TAG as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, CACHE_GLOBALS_VERSION, miss);
+    jit.asm.load_field(Reg::R0, Reg::R2, cpython::DICT_MA_VERSION_TAG as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, CACHE_BUILTINS_VERSION, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, CACHE_VALUE);
+    jit.asm.jump_if_zero(Reg::R0, miss);
+    jit.asm.incref(Reg::R0);
     if push_null {
-        jit.asm.clear_slot(jit.stack_slot(depth));
-        depth += 1;
+        jit.asm.clear_slot(null_slot);
     }
-    jit.asm.store_slot(jit.stack_slot(depth), Reg::R0);
-    check_tracing(jit, instr.next, depth + 1);
+    jit.asm.store_slot(value_slot, Reg::R0);
+    jit.asm.bind(done);
     Some(())
 }
 
@@ -642,31 +943,115 @@ fn gen_load_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
     gen_get_attr(jit, instr.arg)
 }
 
+/// Offset of `tp_version_tag` in a type object.
+const TP_VERSION_TAG: i32 = std::mem::offset_of!(pyo3_ffi::PyTypeObject, tp_version_tag) as i32;
+
+/// `dst` = the inline values of `owner` (an instance of a type with a managed dict), or a jump
+/// to `miss` when its dict is materialized (`cpython::instance_values`).
+fn emit_instance_values(jit: &mut Jit, dst: Reg, owner: Reg, miss: crate::backend::Label) {
+    #[cfg(autojit_py312)]
+    {
+        // A tagged pointer three words before the object: odd = the values minus one byte.
+        jit.asm.load_field(dst, owner, -24);
+        jit.asm.jump_if_bits_clear(dst, 1, miss);
+        jit.asm.i_add_imm(dst, 1);
+    }
+    #[cfg(autojit_py311)]
+    {
+        // The values pointer four words before the object (null once the dict exists).
+        jit.asm.load_field(dst, owner, -32);
+        jit.asm.jump_if_zero(dst, miss);
+    }
+}
+
+/// The inline check of an attribute cache's first entry: R1 = the owner, R2 = its type,
+/// R3 = the cache; falls through when the entry describes the type as it is now, with R0 =
+/// the entry's kind, else jumps to `miss`.
+fn emit_attr_cache_check(jit: &mut Jit, slot: u32, cache: u64, miss: crate::backend::Label) {
+    use runtime::attr_cache::{FIRST_KIND, FIRST_TP, FIRST_VERSION};
+    jit.asm.load_slot(Reg::R1, slot);
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, cache);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R3, FIRST_TP, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R2, TP_VERSION_TAG);
+    jit.asm.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, FIRST_VERSION, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R3, FIRST_KIND);
+}
+
 fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
+    use runtime::attr_cache::{Kind, FIRST_INDEX};
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
-    jit.set_prev_instr_current();
     let cache = jit.new_attr_cache();
-    jit.call(runtime::attr_cache::load_attr_cached as usize, &[Arg::Slot(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
-    jit.asm.mov(Reg::S0, Reg::R0);
-    jit.asm.load_slot(Reg::R0, slot);
-    jit.asm.decref(Reg::R0);
-    let raise = jit.raise_exit(jit.depth() - 1);
-    jit.asm.jump_if_zero(Reg::S0, raise);
-    jit.asm.store_slot(slot, Reg::S0);
-    check_tracing(jit, jit.instr().next, jit.depth());
+    let (depth, next) = (jit.depth(), jit.instr().next);
+    let done = jit.asm.new_label();
+    // A miss: the helper (other entries, the generic lookup, which may run code).
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::attr_cache::load_attr_cached as usize, &[Arg::Slot(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
+        jit.asm.mov(Reg::S0, Reg::R0);
+        jit.asm.load_slot(Reg::R0, slot);
+        jit.asm.decref(Reg::R0);
+        let raise = jit.raise_exit(depth - 1);
+        jit.asm.jump_if_zero(Reg::S0, raise);
+        jit.asm.store_slot(slot, Reg::S0);
+        check_tracing(jit, next, depth);
+        jit.asm.jump(done);
+    });
+    // The owner's last reference gone: its destructor may run code that looks at the frame.
+    let dealloc = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(Reg::R1)]);
+        check_tracing(jit, next, depth);
+        jit.asm.jump(done);
+    });
+    // The hit, inline: an instance value, as `load_attr_cached` reads it.
+    emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
+    emit_instance_values(jit, Reg::R2, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, FIRST_INDEX);
+    jit.asm.load_field_indexed(Reg::R0, Reg::R2, Reg::R0);
+    jit.asm.jump_if_zero(Reg::R0, miss);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(slot, Reg::R0);
+    jit.asm.decref_or_jump(Reg::R1, dealloc);
+    jit.asm.bind(done);
     Some(())
 }
 
 fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
+    use runtime::attr_cache::{Kind, FIRST_DESCR, FIRST_KEYS, FIRST_NENTRIES};
     let name = *jit.names.get(name_index as usize)?;
     let slot = jit.peek(0);
-    jit.set_prev_instr_current();
     let cache = jit.new_attr_cache();
-    jit.call(runtime::attr_cache::load_method_cached as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
-    let raise = jit.raise_exit(jit.depth() - 1);
-    jit.asm.jump_if_negative_i32(Reg::R0, raise);
-    check_tracing(jit, jit.instr().next, jit.depth() + 1);
+    let (depth, next) = (jit.depth(), jit.instr().next);
+    let done = jit.asm.new_label();
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::attr_cache::load_method_cached as usize, &[Arg::SlotAddr(slot), Arg::Imm(name as u64), Arg::Imm(cache)]);
+        let raise = jit.raise_exit(depth - 1);
+        jit.asm.jump_if_negative_i32(Reg::R0, raise);
+        check_tracing(jit, next, depth + 1);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `load_method_cached` decides it: a method on a type whose instances
+    // have no dict, or whose inline values cannot hold the name (values present, the type's
+    // shared keys the same with as many entries). Pushes [method, owner]; nothing released.
+    let push = jit.asm.new_label();
+    emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::MethodNoDict as u64, push);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::MethodWithValues as u64, miss);
+    emit_instance_values(jit, Reg::R0, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R2, cpython::HEAPTYPE_CACHED_KEYS as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, FIRST_KEYS, miss);
+    jit.asm.load_field(Reg::R0, Reg::R0, cpython::DICTKEYS_NENTRIES as i32);
+    jit.asm.jump_if_field_not_equal(Reg::R0, Reg::R3, FIRST_NENTRIES, miss);
+    jit.asm.bind(push);
+    jit.asm.load_field(Reg::R0, Reg::R3, FIRST_DESCR);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(slot, Reg::R0);
+    jit.asm.store_slot(slot + 1, Reg::R1);
+    jit.asm.bind(done);
     Some(())
 }
 
@@ -691,19 +1076,57 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let nargs = instr.arg;
     let base = jit.peek(nargs + 1);
     let kwnames = jit.kwnames.unwrap_or(std::ptr::null_mut());
-    jit.set_prev_instr_current();
-    if kwnames.is_null() {
-        jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64)]);
-    } else {
-        jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
-    }
     let depth_after_inputs = jit.depth() - nargs - 2;
+    let next = instr.next;
+    let got_result = jit.asm.new_label();
+    jit.set_prev_instr_current();
+    match (kwnames.is_null(), super::calls::direct_call_routine()) {
+        (true, Some(routine)) => {
+            // A compiled callee this site called directly before: the direct-call routine,
+            // which checks the site's cache and does the whole call; anything else (or any
+            // failed check) through `call_positional`, which fills the cache.
+            let cache = super::calls::CallCache::new();
+            let cache_addr = &*cache as *const _ as u64;
+            jit.call_caches.push(cache);
+            let general = jit.cold(move |jit| {
+                jit.call(
+                    super::calls::call_positional as usize,
+                    &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(cache_addr)],
+                );
+                jit.asm.jump(got_result);
+            });
+            // [method, self, args...] or [NULL, callable, args...]: S0 = the callable,
+            // R1 = the first argument's slot, R2 = the argument count.
+            let no_method = jit.asm.new_label();
+            let ready = jit.asm.new_label();
+            jit.asm.load_slot(Reg::S0, base);
+            jit.asm.jump_if_zero(Reg::S0, no_method);
+            jit.asm.slot_address(Reg::R1, base + 1);
+            jit.asm.load_imm(Reg::R2, nargs as u64 + 1);
+            jit.asm.jump(ready);
+            jit.asm.bind(no_method);
+            jit.asm.load_slot(Reg::S0, base + 1);
+            jit.asm.slot_address(Reg::R1, base + 2);
+            jit.asm.load_imm(Reg::R2, nargs as u64);
+            jit.asm.bind(ready);
+            jit.asm.load_imm(Reg::R3, cache_addr);
+            jit.call(routine, &[]);
+            jit.asm.jump_if_equal_imm(Reg::R0, super::calls::MISS, general);
+        }
+        (true, None) => {
+            jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(0)]);
+        }
+        (false, _) => {
+            jit.call(runtime::call as usize, &[Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(kwnames as u64)]);
+        }
+    }
+    jit.asm.bind(got_result);
     let raise = jit.raise_exit(depth_after_inputs);
     jit.asm.jump_if_zero(Reg::R0, raise);
     jit.asm.store_slot(base, Reg::R0);
     // The interpreter checks the eval breaker after every call.
     poll_eval_breaker(jit, depth_after_inputs + 1);
-    check_tracing(jit, instr.next, depth_after_inputs + 1);
+    check_tracing(jit, next, depth_after_inputs + 1);
     Some(())
 }
 
