@@ -11,6 +11,7 @@ pub mod bytecode;
 pub mod codemem;
 pub mod cpython;
 pub mod exclusion;
+pub mod gc_pause;
 pub mod libm;
 pub mod options;
 pub mod stats;

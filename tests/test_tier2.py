@@ -33,6 +33,7 @@ Functions must be repeatable (they run twice): state they change lives in their 
 is set up by the function itself.
 """
 
+import gc
 import math
 import signal
 import sys
@@ -2454,6 +2455,34 @@ SCALE = 1.5
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
 def test_signal_handler_sees_the_loop_line():
     run(where_the_alarm_lands_in_tier1, lst(np.ones(4096)), 0.005, 10**6, rtype=list, tier2=None)
+
+
+def collections_during_a_float_loop(data, n):
+    # The loop itself allocates nothing the collector tracks, so the interpreter never
+    # collects in it. Compiling it must not either: a collection runs finalizers (Python code)
+    # inside the compile step. Threshold 1: any tracked allocation would collect.
+    seen = []
+
+    def callback(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    old = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(callback)
+    gc.set_threshold(1)
+    total = 0.0
+    try:
+        for k in range(n):
+            total += data[k & 7]
+    finally:
+        gc.set_threshold(*old)
+        gc.callbacks.remove(callback)
+    return total, len(seen)
+
+
+def test_compiling_runs_no_collection():
+    run(collections_during_a_float_loop, lst(np.ones(8)), 1000, rtype=tuple)
 
 
 def outer_list_inner_range(rows):

@@ -1122,16 +1122,11 @@ impl<'a> Compiler<'a> {
         let name = *self.names.get((arg >> 1) as usize)?;
         let py = unsafe { Python::assume_attached() };
         let found = unsafe { lookup_global(py, self.frame, name) };
-        let builtins = py.import("builtins").ok()?;
-        let math = py.import("sys").ok()?.getattr("modules").ok()?.get_item("math").ok();
+        // Looked up in sys.modules at C level: compiling runs no Python code (see gc_pause).
+        let builtins = super::state::loaded_module(py, c"builtins")?;
+        let math = super::state::loaded_module(py, c"math");
         // The builtins module's own C functions, not whatever `builtins.len` is rebound to.
-        let genuine = |name: &str| {
-            let value = unsafe { Bound::from_borrowed_ptr(py, found as *mut PyObject) };
-            found != 0
-                && unsafe { PyCFunction_Check(found as *mut PyObject) } != 0
-                && value.getattr("__self__").ok().is_some_and(|s| s.is(&builtins))
-                && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(name)
-        };
+        let genuine = |name: &str| unsafe { is_module_function(found, builtins.as_ptr(), name) };
         let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
             Builtin::Range
         } else if found == std::ptr::addr_of!(PyLong_Type) as usize {
@@ -1169,15 +1164,11 @@ impl<'a> Compiler<'a> {
         let attr: String = name_obj.extract().ok()?;
         let (_, which) = MathFn::ALL.iter().find(|(n, _)| *n == attr)?;
         let module_obj = unsafe { Bound::from_borrowed_ptr(py, module as *mut PyObject) };
-        let value = module_obj.getattr(attr.as_str()).ok()?;
+        let function = unsafe { super::state::module_attribute(module as *mut PyObject, name) };
         // Only the math module's own C function of that name (not a rebound attribute).
-        let genuine = unsafe { PyCFunction_Check(value.as_ptr()) } != 0
-            && value.getattr("__self__").ok().is_some_and(|s| s.is(&module_obj))
-            && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(attr.as_str());
-        if !genuine {
+        if !unsafe { is_module_function(function, module as *mut PyObject, &attr) } {
             return None;
         }
-        let function = value.as_ptr() as usize;
         self.assumptions.push(super::Assumption {
             name: name_obj.unbind(),
             module: Some(module_obj.unbind()),
@@ -2591,4 +2582,18 @@ impl<'a> Compiler<'a> {
         state.stack.truncate(d - 3);
         Some(Step::Next)
     }
+}
+
+/// `function` (an address, 0 for none) is `module`'s own C function named `name`: its
+/// `__self__` is the module and its `__name__` is `name`. Read from the C structure, running
+/// no Python code.
+unsafe fn is_module_function(function: usize, module: *mut PyObject, name: &str) -> bool {
+    let f = function as *mut PyObject;
+    if f.is_null() || PyCFunction_Check(f) == 0 {
+        return false;
+    }
+    let method = f as *mut PyCFunctionObject;
+    (*method).m_self == module
+        && !(*method).m_ml.is_null()
+        && std::ffi::CStr::from_ptr((*(*method).m_ml).ml_name).to_bytes() == name.as_bytes()
 }

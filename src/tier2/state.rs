@@ -228,6 +228,41 @@ pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name:
     0
 }
 
+/// `module.name` as found in the module's own dict (the address of the object, or 0), for an
+/// exact module object only: no `__getattr__` or descriptor, so no Python code, runs.
+pub unsafe fn module_attribute(module: *mut PyObject, name: *mut PyObject) -> usize {
+    if module.is_null() || PyModule_CheckExact(module) == 0 {
+        return 0;
+    }
+    let dict = PyModule_GetDict(module);
+    if dict.is_null() || PyDict_CheckExact(dict) == 0 {
+        return 0;
+    }
+    let value = PyDict_GetItemWithError(dict, name);
+    if value.is_null() && !PyErr_Occurred().is_null() {
+        PyErr_Clear();
+    }
+    value as usize
+}
+
+/// The module `name` if it is in `sys.modules` (an owned reference), without importing it
+/// or running any Python code.
+pub fn loaded_module<'py>(py: Python<'py>, name: &std::ffi::CStr) -> Option<Bound<'py, PyAny>> {
+    // SAFETY: C-level lookups in sys.modules; the GIL is held (py).
+    unsafe {
+        let modules = PyImport_GetModuleDict();
+        if modules.is_null() || PyDict_CheckExact(modules) == 0 {
+            return None;
+        }
+        // (PyDict_GetItemString reports no errors: NULL is "not there".)
+        let module = PyDict_GetItemString(modules, name.as_ptr());
+        if module.is_null() {
+            return None;
+        }
+        Some(Bound::from_borrowed_ptr(py, module))
+    }
+}
+
 // --- The compiler's abstract state -------------------------------------------------------
 
 /// Which Python type an unboxed double boxes to.
