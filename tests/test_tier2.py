@@ -2457,6 +2457,120 @@ def test_signal_handler_sees_the_loop_line():
     run(where_the_alarm_lands_in_tier1, lst(np.ones(4096)), 0.005, 10**6, rtype=list, tier2=None)
 
 
+# --- array elements remembered across instructions (State::memos) ------------------------
+
+
+def same_element_twice(a):
+    # The second a[i] reuses the first load.
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] * a[i] + a[i]
+    return total
+
+
+def invariant_element_in_inner_loop(a):
+    # a[i] does not change in the inner loop: loaded once per inner loop.
+    total = 0.0
+    for i in range(len(a)):
+        for j in range(50):
+            total += a[i] * j
+    return total
+
+
+def invariant_element_compared(a, limit):
+    # The remembered double used by a comparison (NaN: the interpreter decides).
+    count = 0
+    for i in range(len(a)):
+        for j in range(20):
+            if a[i] > limit:
+                count += 1
+    return count
+
+
+def element_after_store_to_it(a):
+    total = 0.0
+    for i in range(len(a)):
+        x = a[i]
+        a[i] = x * 2.0 + 1.0
+        total += a[i]
+    return total, a
+
+
+def element_after_store_through_a_view(a):
+    # b shares a's memory: a store through b changes a[i].
+    b = a[::-1]
+    n = len(a)
+    total = 0.0
+    for i in range(n):
+        x = a[i]
+        b[n - 1 - i] = x + 3.0
+        total += a[i] * x
+    return total, a
+
+
+def invariant_element_written_through_a_view(a):
+    # The inner loop writes the element the outer index names, through an alias.
+    b = a.reshape(len(a))
+    total = 0.0
+    for i in range(len(a)):
+        for j in range(4):
+            total += a[i]
+            b[i] = a[i] + 1.0
+    return total, a
+
+
+def element_after_index_changes(a):
+    total = 0.0
+    i = 0
+    while i < len(a) - 1:
+        x = a[i]
+        i = i + 1
+        total += a[i] - x
+    return total
+
+
+def element_after_array_rebound(a, b):
+    total = 0.0
+    for i in range(len(a)):
+        x = a[i]
+        a, b = b, a
+        total += a[i] - x
+    return total
+
+
+def element_2d_invariant_row(points):
+    n = len(points)
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            dx = points[i, 0] - points[j, 0]
+            dy = points[i, 1] - points[j, 1]
+            total += dx * dx + dy * dy
+    return total
+
+
+MEMO_CASES = [
+    case(same_element_twice, arr(np.linspace(-3.0, 3.0, 501))),
+    case(same_element_twice, at(np.nan, 300, np.linspace(-3.0, 3.0, 501)), id="same_element_twice_nan"),
+    case(invariant_element_in_inner_loop, arr(np.linspace(-1.0, 1.0, 301))),
+    case(invariant_element_in_inner_loop, at(np.inf, 200, np.linspace(-1.0, 1.0, 301)), id="invariant_element_inf",
+         exits=("float_special",)),
+    case(invariant_element_compared, arr(np.linspace(-1.0, 1.0, 301)), 0.25),
+    case(invariant_element_compared, at(np.nan, 100, np.linspace(-1.0, 1.0, 301)), 0.25, id="invariant_element_compared_nan"),
+    case(element_after_store_to_it, arr(np.linspace(0.0, 5.0, 301))),
+    case(element_after_store_through_a_view, arr(np.linspace(0.0, 5.0, 301))),
+    case(invariant_element_written_through_a_view, arr(np.linspace(0.0, 5.0, 301))),
+    case(element_after_index_changes, arr(np.linspace(0.0, 5.0, 301) ** 2)),
+    case(element_after_array_rebound, arr(np.linspace(0.0, 5.0, 301)), arr(np.linspace(9.0, 1.0, 301))),
+    case(element_2d_invariant_row, np.random.default_rng(7).random((40, 2))),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", MEMO_CASES)
+def test_remembered_elements(fn, args, expect):
+    run(fn, *args, **expect)
+
+
 def collections_during_a_float_loop(data, n):
     # The loop itself allocates nothing the collector tracks, so the interpreter never
     # collects in it. Compiling it must not either: a collection runs finalizers (Python code)

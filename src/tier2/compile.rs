@@ -100,6 +100,9 @@ struct Compiler<'a> {
     just_stored: Option<(usize, u32, Stored)>,
     /// Paths laid out after the code (a range loop's end).
     cold: Vec<ColdPath>,
+    /// The array elements states may remember (`State::memos` indexes this), in the order
+    /// first met: the same in both passes.
+    memo_keys: Vec<MemoKey>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
@@ -243,7 +246,7 @@ pub fn compile_loop(
         });
     }
     let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
-    let entry_state = State { locals, stack };
+    let entry_state = State { locals, stack, memos: Vec::new() };
     let entry_map = Box::new(entry_map);
     let guard_exits = Box::new(AtomicU32::new(0));
 
@@ -414,6 +417,7 @@ fn compile_pass(
         loaded_unchecked: false,
         just_stored: None,
         cold: Vec::new(),
+        memo_keys: Vec::new(),
         map,
         usage: HashMap::new(),
     };
@@ -582,6 +586,7 @@ impl<'a> Compiler<'a> {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
                     self.track_unchecked(instr, depth, &state);
+                    self.forget_memos(instr, &mut state);
                     pos += 1;
                     if !self.region.contains(&pos) || self.targets.contains(&pos) {
                         // Block versions hold finite doubles only.
@@ -659,6 +664,71 @@ impl<'a> Compiler<'a> {
             if self.load_f(FReg::F0, &slot).is_some() {
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
             }
+        }
+    }
+
+    // --- array elements remembered (State::memos) -----------------------------------------
+
+    /// The memo index for the element of array local `k` at `indices` (constants and locals
+    /// only), allocated on first use; None when the index lives elsewhere or no memo is left.
+    fn memo_key(&mut self, k: u32, indices: &[Home]) -> Option<u8> {
+        let mut index = [None; 3];
+        for (axis, home) in indices.iter().enumerate() {
+            match *home {
+                Home::Spill(s) if s < self.layout.nl => {}
+                Home::Imm(_) => {}
+                _ => return None,
+            }
+            index[axis] = Some(*home);
+        }
+        let key = MemoKey { array: k, index };
+        if let Some(m) = self.memo_keys.iter().position(|&m| m == key) {
+            return Some(m as u8);
+        }
+        if self.memo_keys.len() as u32 >= exits::MEMOS {
+            return None;
+        }
+        self.memo_keys.push(key);
+        Some((self.memo_keys.len() - 1) as u8)
+    }
+
+    /// After `instr`: forget what it may have changed. A store to a local forgets the
+    /// elements it indexes or names; anything that may write memory (an array store, or an
+    /// instruction not listed) forgets them all.
+    fn forget_memos(&mut self, instr: &crate::bytecode::Instr, state: &mut State) {
+        if state.memos.is_empty() {
+            return;
+        }
+        match instr.op {
+            Op::STORE_FAST => {
+                let k = instr.arg;
+                let keys = &self.memo_keys;
+                state.memos.retain(|&m| {
+                    let key = keys[m as usize];
+                    key.array != k && !key.index.iter().any(|h| *h == Some(Home::Spill(k)))
+                });
+            }
+            Op::LOAD_FAST
+            | Op::LOAD_FAST_CHECK
+            | Op::LOAD_CONST
+            | Op::LOAD_GLOBAL
+            | Op::LOAD_ATTR
+            | Op::LOAD_METHOD
+            | Op::PUSH_NULL
+            | Op::NOP
+            | Op::BINARY_OP
+            | Op::BINARY_SUBSCR
+            | Op::COMPARE_OP
+            | Op::UNARY_NEGATIVE
+            | Op::BUILD_TUPLE
+            | Op::POP_TOP
+            | Op::COPY
+            | Op::SWAP
+            | Op::GET_ITER
+            | Op::FOR_ITER
+            | Op::PRECALL
+            | Op::CALL => {}
+            _ => state.memos.clear(),
         }
     }
 
@@ -968,7 +1038,7 @@ impl<'a> Compiler<'a> {
             Op::STORE_FAST => {
                 let k = instr.arg;
                 let value = *state.stack.last()?;
-                let rest = State { locals: state.locals.clone(), stack: state.stack[..state.stack.len() - 1].to_vec() };
+                let rest = State { locals: state.locals.clone(), stack: state.stack[..state.stack.len() - 1].to_vec(), memos: Vec::new() };
                 if Self::refers_to_local(&rest, k) {
                     return None;
                 }
@@ -2411,9 +2481,30 @@ impl<'a> Compiler<'a> {
         match container {
             Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
                 let indices = self.index_homes(index, ndim)?;
+                let memo = if dtype == Dtype::F64 { self.memo_key(k, &indices) } else { None };
+                if let Some(m) = memo.filter(|m| state.memos.contains(m)) {
+                    // Loaded before on this path, unchanged since: the same double (left
+                    // unchecked, as a load is).
+                    let home = Home::Spill(self.layout.memo(m as u32));
+                    self.loaded_unchecked = true;
+                    state.stack.truncate(d - 2);
+                    state.stack.push(Slot::F(FKind::NpF64, home, Origin::Fresh));
+                    return Some(Step::Next);
+                }
                 let exit = self.exit(pos, &pre, true, "array_index");
                 self.array_element_address(k, &indices, exit)?;
-                let element = self.load_element(dtype, p, None);
+                let element = match memo {
+                    Some(m) => {
+                        let slot = self.layout.memo(m as u32);
+                        self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                        self.loaded_unchecked = true;
+                        self.ss_f(slot, FReg::F0);
+                        state.memos.push(m);
+                        state.memos.sort_unstable();
+                        Slot::F(FKind::NpF64, Home::Spill(slot), Origin::Fresh)
+                    }
+                    None => self.load_element(dtype, p, None),
+                };
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
                 state.stack.push(element);

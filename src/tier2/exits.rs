@@ -22,6 +22,9 @@ pub struct Layout {
     pub cached: u32,
 }
 
+/// Array elements remembered per compilation (see `State::memos`), each in a slot of its own.
+pub const MEMOS: u32 = 4;
+
 impl Layout {
     pub fn local(&self, k: u32) -> u32 {
         k
@@ -52,9 +55,13 @@ impl Layout {
     pub fn cache(&self, i: u32) -> u32 {
         3 * self.nl + 6 * self.ss + i
     }
+    /// The double of remembered array element `i` (`State::memos`).
+    pub fn memo(&self, i: u32) -> u32 {
+        3 * self.nl + 6 * self.ss + self.cached + i
+    }
     /// Total slots, rounded to keep the machine stack 16-byte aligned.
     pub fn slots(&self) -> u32 {
-        (3 * self.nl + 6 * self.ss + self.cached + 1) & !1
+        (3 * self.nl + 6 * self.ss + self.cached + MEMOS + 1) & !1
     }
 }
 

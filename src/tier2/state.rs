@@ -444,4 +444,20 @@ pub enum Slot {
 pub struct State {
     pub locals: Vec<Local>,
     pub stack: Vec<Slot>,
+    /// Array elements already loaded on this path and unchanged since (indices into the
+    /// compilation's `MemoKey`s, sorted): a second `data[i]` reuses the double in its memo
+    /// slot. Part of the state, so a loop body that loaded an element it does not change
+    /// gets a version of its own for the next iterations, which reuse it (the load is
+    /// hoisted out of the loop by peeling its first iteration). Memos are a cache, not
+    /// frame state: exits ignore them.
+    pub memos: Vec<u8>,
+}
+
+/// An array element by where its operands live: the array local and, per axis, the index
+/// as a constant or a local's own slot. Valid until either local is stored to or any
+/// array is written.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct MemoKey {
+    pub array: u32,
+    pub index: [Option<Home>; 3],
 }
