@@ -234,9 +234,9 @@ pub fn compile_loop(
     let mut stack = Vec::new();
     for (d, ty) in key[nl as usize..].iter().enumerate() {
         stack.push(match *ty {
-            EntryTy::RangeIter => {
+            EntryTy::RangeIter { unit_step } => {
                 entry_map.range_iters.push(d as u32);
-                Slot::RangeIter { real: true }
+                Slot::RangeIter { real: true, unit_step }
             }
             EntryTy::SeqIter(kind) => {
                 entry_map.seq_iters.push(d as u32);
@@ -543,9 +543,9 @@ impl<'a> Compiler<'a> {
                 Slot::Builtin(obj, _) | Slot::ConstObj(obj) => SlotFill::IncRef(obj),
                 Slot::Null => SlotFill::Null,
                 Slot::EntryObj => SlotFill::Keep,
-                Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
+                Slot::RangeIter { real: true, .. } => SlotFill::RangeIterWriteback,
                 Slot::SeqIter(_) => SlotFill::SeqIterWriteback,
-                Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
+                Slot::RangeIter { real: false, .. } => SlotFill::NewRangeIter,
                 Slot::Range { .. } => SlotFill::NewRange,
                 Slot::Tuple(n, items) => SlotFill::Tuple(n, items),
             })
@@ -1091,7 +1091,7 @@ impl<'a> Compiler<'a> {
                 Some(Step::Next)
             }
             Op::POP_TOP => match state.stack.last()? {
-                Slot::EntryObj | Slot::RangeIter { real: true } | Slot::SeqIter(_) => None,
+                Slot::EntryObj | Slot::RangeIter { real: true, .. } | Slot::SeqIter(_) => None,
                 _ => {
                     state.stack.pop();
                     Some(Step::Next)
@@ -1589,7 +1589,7 @@ impl<'a> Compiler<'a> {
         self.ss_i(self.layout.range(p, 1), Reg::R1);
         self.ss_i(self.layout.range(p, 2), Reg::R0);
         state.stack.pop();
-        state.stack.push(Slot::RangeIter { real: false });
+        state.stack.push(Slot::RangeIter { real: false, unit_step });
         Some(Step::Next)
     }
 
@@ -1597,7 +1597,7 @@ impl<'a> Compiler<'a> {
         if let Slot::SeqIter(kind) = *state.stack.last()? {
             return self.gen_for_iter_seq(pos, kind, state);
         }
-        let Slot::RangeIter { real } = *state.stack.last()? else { return None };
+        let Slot::RangeIter { real, unit_step } = *state.stack.last()? else { return None };
         let p = Self::depth(state) - 1;
         let instr = &self.bc.instrs[pos];
         let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
@@ -1614,8 +1614,12 @@ impl<'a> Compiler<'a> {
         self.sl_i(Reg::R1, self.layout.range(p, 0));
         let home = self.layout.stack(p + 1);
         self.ss_i(home, Reg::R1);
-        self.sl_i(Reg::R2, self.layout.range(p, 1));
-        self.slot_add(self.layout.range(p, 0), Reg::R2);
+        if unit_step {
+            self.slot_add_imm(self.layout.range(p, 0), 1);
+        } else {
+            self.sl_i(Reg::R2, self.layout.range(p, 1));
+            self.slot_add(self.layout.range(p, 0), Reg::R2);
+        }
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
         Some(Step::Next)
     }

@@ -433,7 +433,7 @@ mod range_layout {
     }
 }
 
-unsafe fn range_iter_read(obj: *mut PyObject) -> (i64, i64, i64) {
+pub unsafe fn range_iter_read(obj: *mut PyObject) -> (i64, i64, i64) {
     range_layout::read(obj)
 }
 

@@ -27,8 +27,8 @@ pub enum EntryTy {
     List,
     /// An exact tuple.
     Tuple,
-    /// An exact range iterator.
-    RangeIter,
+    /// An exact range iterator; `unit_step`: its step is 1.
+    RangeIter { unit_step: bool },
     /// An iterator over a list, a tuple or a one-dimensional array (`for x in data`), not
     /// exhausted.
     SeqIter(SeqKind),
@@ -101,7 +101,8 @@ impl EntryTy {
             }),
             EntryTy::Tuple => "tuple".into(),
             EntryTy::List => "list".into(),
-            EntryTy::RangeIter => "range iterator (unboxed)".into(),
+            EntryTy::RangeIter { unit_step: true } => "range iterator, step 1 (unboxed)".into(),
+            EntryTy::RangeIter { unit_step: false } => "range iterator (unboxed)".into(),
             EntryTy::SeqIter(SeqKind::List) => "list iterator (unboxed)".into(),
             EntryTy::SeqIter(SeqKind::Tuple) => "tuple iterator (unboxed)".into(),
             EntryTy::SeqIter(SeqKind::Array(_)) => "1-d array iterator (unboxed)".into(),
@@ -137,7 +138,8 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
         return EntryTy::Tuple;
     }
     if ty == std::ptr::addr_of_mut!(PyRangeIter_Type) && super::exits::range_iter_layout_ok() {
-        return EntryTy::RangeIter;
+        // A step of 1 (most loops) is compiled as a constant.
+        return EntryTy::RangeIter { unit_step: super::exits::range_iter_read(obj).1 == 1 };
     }
     if let Some(kind) = seq_iter_kind(obj, np) {
         return EntryTy::SeqIter(kind);
@@ -425,8 +427,9 @@ pub enum Slot {
     /// An object the frame's stack slot has held since entry (owned by the frame).
     EntryObj,
     /// A range iterator; `real`: the frame's stack slot holds the object since entry.
-    /// Its counters (next, step, remaining) are in range spills.
-    RangeIter { real: bool },
+    /// Its counters (next, step, remaining) are in range spills; `unit_step`: the step is
+    /// 1, and the code adds the constant.
+    RangeIter { real: bool, unit_step: bool },
     /// A sequence iterator the frame's stack slot holds since entry; its index is in the
     /// position's first range spill, its sequence's facts in cache slots.
     SeqIter(SeqKind),
