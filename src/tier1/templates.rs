@@ -1109,6 +1109,9 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.slot_address(Reg::R1, base + 2);
             jit.asm.load_imm(Reg::R2, nargs as u64);
             jit.asm.bind(ready);
+            // Not a Python function: straight to `call_positional` (the routine would refuse).
+            jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyFunction_Type) as u64);
+            jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, general);
             jit.asm.load_imm(Reg::R3, cache_addr);
             jit.call(routine, &[]);
             jit.asm.jump_if_equal_imm(Reg::R0, super::calls::MISS, general);
