@@ -34,7 +34,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         UNARY_POSITIVE => gen_unary(jit, runtime::unary_positive as usize),
         UNARY_INVERT => gen_unary(jit, runtime::unary_invert as usize),
         UNARY_NOT => gen_unary(jit, runtime::unary_not as usize),
-        BINARY_SUBSCR => gen_binary(jit, runtime::subscripts::get_item as usize, 0),
+        BINARY_SUBSCR => gen_binary_subscr(jit),
         STORE_SUBSCR => gen_store_subscr(jit),
         POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE | POP_JUMP_BACKWARD_IF_FALSE => gen_pop_jump_if(jit, instr, false),
         POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE => gen_pop_jump_if(jit, instr, true),
@@ -719,7 +719,137 @@ fn gen_is_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
     Some(())
 }
 
+/// A reference a template releases: held in a frame slot, or in a callee-saved register.
+#[derive(Clone, Copy)]
+enum Held {
+    Slot(u32),
+    Reg(Reg),
+}
+
+/// Release `items` in order, as the interpreter does at the end of an instruction whose
+/// fast path ran no code: a count dropping to zero (a deallocation, which may run any code)
+/// goes out of line, where prev_instr is set, the rest are released and, as after any code,
+/// tracing is checked (continuing at the next instruction with `depth_after` values). Both
+/// ways end at `done`, which the caller binds right after.
+fn emit_releases(jit: &mut Jit, items: &[Held], depth_after: u32, done: crate::backend::Label) {
+    let next = jit.instr().next;
+    for (i, item) in items.iter().enumerate() {
+        let rest = items[i + 1..].to_vec();
+        let dealloc = jit.cold(move |jit| {
+            // R0 holds the object whose count reached zero.
+            jit.set_prev_instr_current();
+            jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(Reg::R0)]);
+            for item in rest {
+                match item {
+                    Held::Slot(slot) => jit.asm.load_slot(Reg::R0, slot),
+                    Held::Reg(reg) => jit.asm.mov(Reg::R0, reg),
+                }
+                jit.asm.decref(Reg::R0);
+            }
+            check_tracing(jit, next, depth_after);
+            jit.asm.jump(done);
+        });
+        match *item {
+            Held::Slot(slot) => jit.asm.load_slot(Reg::R0, slot),
+            Held::Reg(reg) => jit.asm.mov(Reg::R0, reg),
+        }
+        jit.asm.decref_or_jump(Reg::R0, dealloc);
+    }
+}
+
+/// Offsets in list and tuple objects.
+const OB_SIZE: i32 = std::mem::offset_of!(pyo3_ffi::PyVarObject, ob_size) as i32;
+const LIST_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyListObject, ob_item) as i32;
+const TUPLE_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyTupleObject, ob_item) as i32;
+
+/// S0 = the position the int in R1 names in a sequence whose length is in R2 (a negative
+/// index counts from the end), as `subscripts::sequence_index` finds it: R1 an exact
+/// one-digit int, the position in range; else a jump to `miss`. Clobbers R3.
+fn emit_sequence_index(jit: &mut Jit, miss: crate::backend::Label) {
+    use crate::backend::Cond;
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyLong_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R1, OB_TYPE, miss);
+    emit_compact_int(jit, Reg::R1, Reg::S0, Reg::R3, miss);
+    let positive = jit.asm.new_label();
+    jit.asm.i_jump_if_imm(Cond::Ge, Reg::S0, 0, positive);
+    jit.asm.i_add(Reg::S0, Reg::R2);
+    jit.asm.bind(positive);
+    // (A still negative position is a huge unsigned one.)
+    jit.asm.u_jump_if(Cond::Ge, Reg::S0, Reg::R2, miss);
+}
+
+/// BINARY_SUBSCR: an exact list or tuple indexed by a one-digit int in range, in line, as
+/// `subscripts::get_item` does it; everything else through the helper, out of line.
+fn gen_binary_subscr(jit: &mut Jit) -> Option<()> {
+    let (container, key) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    let done = jit.asm.new_label();
+    let general = jit.cold(move |jit| {
+        if gen_binary(jit, runtime::subscripts::get_item as usize, 0).is_none() {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(done);
+        }
+    });
+    let not_list = jit.asm.new_label();
+    let items = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, container);
+    jit.asm.load_slot(Reg::R1, key);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, not_list);
+    jit.asm.load_field(Reg::S1, Reg::R0, LIST_OB_ITEM);
+    jit.asm.jump(items);
+    jit.asm.bind(not_list);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyTuple_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, general);
+    jit.asm.mov(Reg::S1, Reg::R0);
+    jit.asm.i_add_imm(Reg::S1, TUPLE_OB_ITEM);
+    jit.asm.bind(items);
+    // S1 = the items, R2 = the length.
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    emit_sequence_index(jit, general);
+    jit.asm.load_field_indexed(Reg::R3, Reg::S1, Reg::S0);
+    jit.asm.incref(Reg::R3);
+    jit.asm.store_slot(container, Reg::R3);
+    jit.asm.mov(Reg::S1, Reg::R0);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(key)], depth - 1, done);
+    jit.asm.bind(done);
+    Some(())
+}
+
+/// STORE_SUBSCR: an exact list indexed by a one-digit int in range, in line, as
+/// `subscripts::set_item` does it (the new item in place before the old one is released);
+/// everything else through the helper, out of line.
 fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
+    // Stack: value, container, key.
+    let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    let done = jit.asm.new_label();
+    let general = jit.cold(move |jit| {
+        gen_store_subscr_general(jit);
+        jit.asm.jump(done);
+    });
+    jit.asm.load_slot(Reg::R0, container);
+    jit.asm.load_slot(Reg::R1, key);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R0, OB_TYPE, general);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    emit_sequence_index(jit, general);
+    // R2 = &items[index]; S1 = the old item; the stack's reference to the value moves in.
+    jit.asm.load_field(Reg::R2, Reg::R0, LIST_OB_ITEM);
+    jit.asm.i_shl_imm(Reg::S0, 3);
+    jit.asm.i_add(Reg::R2, Reg::S0);
+    jit.asm.load_field(Reg::S1, Reg::R2, 0);
+    jit.asm.load_slot(Reg::R3, value);
+    jit.asm.store_field(Reg::R2, 0, Reg::R3);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(container), Held::Slot(key)], depth - 3, done);
+    jit.asm.bind(done);
+    Some(())
+}
+
+fn gen_store_subscr_general(jit: &mut Jit) {
     // Stack: value, container, key.
     let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
     jit.set_prev_instr_current();
@@ -732,7 +862,6 @@ fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     let raise = jit.raise_exit(jit.depth() - 3);
     jit.asm.jump_if_negative_i32(Reg::S0, raise);
     check_tracing(jit, jit.instr().next, jit.depth() - 3);
-    Some(())
 }
 
 fn jump_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> {
