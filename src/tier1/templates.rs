@@ -1134,12 +1134,21 @@ fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
         check_tracing(jit, next, depth);
         jit.asm.jump(done);
     });
-    // The hit, inline: an instance value, as `load_attr_cached` reads it.
+    // The hit, inline: an instance value or a slot's value, as `load_attr_cached` reads it.
+    let slot_kind = jit.asm.new_label();
+    let found = jit.asm.new_label();
     emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::Slot as u64, slot_kind);
     jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
     emit_instance_values(jit, Reg::R2, Reg::R1, miss);
     jit.asm.load_field(Reg::R0, Reg::R3, FIRST_INDEX);
     jit.asm.load_field_indexed(Reg::R0, Reg::R2, Reg::R0);
+    jit.asm.jump(found);
+    jit.asm.bind(slot_kind);
+    jit.asm.load_field(Reg::R2, Reg::R3, FIRST_INDEX);
+    jit.asm.i_add(Reg::R2, Reg::R1);
+    jit.asm.load_field(Reg::R0, Reg::R2, 0);
+    jit.asm.bind(found);
     jit.asm.jump_if_zero(Reg::R0, miss);
     jit.asm.incref(Reg::R0);
     jit.asm.store_slot(slot, Reg::R0);
@@ -1185,19 +1194,62 @@ fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
 }
 
 fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    use runtime::attr_cache::{Kind, StoreAttrCache, STORE_INDEX, STORE_KIND, STORE_TP, STORE_VERSION};
     let name = *jit.names.get(instr.arg as usize)?;
     // Stack: value, owner.
     let (value, owner) = (jit.peek(1), jit.peek(0));
-    jit.set_prev_instr_current();
-    jit.call(runtime::set_attr as usize, &[Arg::Slot(owner), Arg::Imm(name as u64), Arg::Slot(value)]);
-    jit.asm.mov(Reg::S0, Reg::R0);
-    for slot in [value, owner] {
-        jit.asm.load_slot(Reg::R0, slot);
-        jit.asm.decref(Reg::R0);
-    }
-    let raise = jit.raise_exit(jit.depth() - 2);
-    jit.asm.jump_if_negative_i32(Reg::S0, raise);
-    check_tracing(jit, jit.instr().next, jit.depth() - 2);
+    let depth = jit.depth();
+    let cache = StoreAttrCache::new();
+    let cache_addr = &*cache as *const _ as u64;
+    jit.store_attr_caches.push(cache);
+    let done = jit.asm.new_label();
+    // A miss: the helper (the generic store, which may run code), which fills the cache.
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(
+            runtime::attr_cache::store_attr_cached as usize,
+            &[Arg::Slot(owner), Arg::Imm(name as u64), Arg::Slot(value), Arg::Imm(cache_addr)],
+        );
+        jit.asm.mov(Reg::S0, Reg::R0);
+        for slot in [value, owner] {
+            jit.asm.load_slot(Reg::R0, slot);
+            jit.asm.decref(Reg::R0);
+        }
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_negative_i32(Reg::S0, raise);
+        check_tracing(jit, jit.instr().next, depth - 2);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `store_attr_cached` does it: the type and its version are the
+    // cached ones, and the instance value or the slot holds a value, which the stack's
+    // reference to the new one replaces; then the old value and the owner are released.
+    let slot_kind = jit.asm.new_label();
+    let place = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R1, owner);
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, cache_addr);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R3, STORE_TP, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R2, TP_VERSION_TAG);
+    jit.asm.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, STORE_VERSION, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R3, STORE_KIND);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::Slot as u64, slot_kind);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
+    emit_instance_values(jit, Reg::R2, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, STORE_INDEX);
+    jit.asm.i_shl_imm(Reg::R0, 3);
+    jit.asm.i_add(Reg::R2, Reg::R0);
+    jit.asm.jump(place);
+    jit.asm.bind(slot_kind);
+    jit.asm.load_field(Reg::R2, Reg::R3, STORE_INDEX);
+    jit.asm.i_add(Reg::R2, Reg::R1);
+    // R2 = where the value goes; S1 = the old value (there must be one).
+    jit.asm.bind(place);
+    jit.asm.load_field(Reg::S1, Reg::R2, 0);
+    jit.asm.jump_if_zero(Reg::S1, miss);
+    jit.asm.load_slot(Reg::R3, value);
+    jit.asm.store_field(Reg::R2, 0, Reg::R3);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(owner)], depth - 2, done);
+    jit.asm.bind(done);
     Some(())
 }
 
