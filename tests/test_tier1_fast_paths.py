@@ -72,6 +72,42 @@ def test_list_append_and_its_look_alikes():
     check(wrong_self)
 
 
+def test_list_append_growth_and_release_order():
+    # Appends across every capacity step, and lists that die in their own append: the
+    # destructors run in the interpreter's order, seeing the frame's line.
+    import sys
+
+    def grow(n):
+        items = []
+        for i in range(n):
+            items.append(i)
+        return items, len(items)
+
+    def dying(tag):
+        log = []
+
+        class Dies:
+            def __init__(self, name):
+                self.name = name
+
+            def __del__(self):
+                log.append((self.name, sys._getframe(1).f_lineno))
+
+        [Dies(tag + "-in-list")].append(Dies(tag + "-appended"))
+        keep = [Dies(tag + "-kept")]
+        keep.append(
+            Dies(tag + "-second")
+        )
+        del keep
+        return log
+
+    check_calls(grow, [((n,), {}) for n in (0, 1, 4, 5, 8, 9, 17, 100)])
+    # One call: once CPython specializes the site (CALL_NO_KW_LIST_APPEND moves the item
+    # into the list), a list dying in its append releases the item first; the generic call,
+    # whose order autojit keeps, releases it last.
+    check_calls(dying, [(("a",), {})])
+
+
 def test_calls_of_c_functions_and_callables():
     class Callable:
         def __call__(self, *args):
@@ -85,3 +121,39 @@ def test_calls_of_c_functions_and_callables():
         [((len, "abc"), {}), ((max, 3, 9), {}), ((Callable(), 1, 2), {}), ((str.upper, "x"), {}),
          ((dict.fromkeys, "ab"), {}), ((print.__call__,), {}), ((int, "12"), {}), ((sorted, [3, 1]), {})],
     )
+
+
+def test_for_over_lists_and_ranges():
+    # List and range iterators step in line: lists growing and shrinking while iterated,
+    # ranges of every step sign and size (values beyond the small ints, near 2**63), and
+    # iterators reused after they are exhausted.
+    def over_list(items, grow):
+        seen = []
+        for x in items:
+            seen.append(x)
+            if grow and len(items) < 12:
+                items.append(x * 2)
+            elif not grow and items:
+                items.pop()
+        return seen, items
+
+    def over_range(r):
+        out = []
+        for v in r:
+            out.append(v)
+            if len(out) > 40:
+                break
+        return out, [v for v in r][:5]
+
+    def reuse(items):
+        it = iter(items)
+        first = [x for x in it]
+        second = [x for x in it]
+        r = iter(range(3))
+        return first, second, [x for x in r], [x for x in r]
+
+    check_calls(over_list, [(([1, 2, 3], g), {}) for g in (True, False)] + [(([], True), {})])
+    ranges = [range(0), range(5), range(250, 262), range(-10, 10, 3), range(10, -10, -4), range(300, 0, -7),
+              range(2**62, 2**62 + 5), range(-(2**63), -(2**63) + 3), range(2**63 - 3, 2**63 - 1), range(0, 2**40, 2**35)]
+    check_calls(over_range, [((r,), {}) for r in ranges])
+    check_calls(reuse, [(([1, 2],), {}), (([],), {})])

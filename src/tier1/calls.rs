@@ -143,7 +143,7 @@ unsafe fn release(slots: *mut *mut PyObject, nargs: u64) {
 }
 
 /// `list.append`, the method descriptor (static types' dicts never change).
-fn list_append_descriptor() -> *mut PyObject {
+pub fn list_append_descriptor() -> *mut PyObject {
     static DESCR: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
     let mut descr = DESCR.load(std::sync::atomic::Ordering::Relaxed);
     if descr.is_null() {

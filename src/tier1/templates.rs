@@ -761,6 +761,7 @@ fn emit_releases(jit: &mut Jit, items: &[Held], depth_after: u32, done: crate::b
 const OB_SIZE: i32 = std::mem::offset_of!(pyo3_ffi::PyVarObject, ob_size) as i32;
 const LIST_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyListObject, ob_item) as i32;
 const TUPLE_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyTupleObject, ob_item) as i32;
+const LIST_ALLOCATED: i32 = std::mem::offset_of!(pyo3_ffi::PyListObject, allocated) as i32;
 
 /// S0 = the position the int in R1 names in a sequence whose length is in R2 (a negative
 /// index counts from the end), as `subscripts::sequence_index` finds it: R1 an exact
@@ -984,21 +985,103 @@ fn gen_for_iter(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let exhausted_at = instr.for_iter_exit();
     let exhausted_target = jit.label_at(exhausted_at)?;
     let iter = jit.peek(0);
-    jit.set_prev_instr_current();
-    jit.call(runtime::for_iter_next as usize, &[Arg::Slot(iter)]);
-    let raise = jit.raise_exit(jit.depth());
-    jit.asm.jump_if_zero(Reg::R0, raise);
-    let exhausted = jit.asm.new_label();
-    jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
-    let top = jit.stack_slot(jit.depth());
-    jit.asm.store_slot(top, Reg::R0);
-    check_tracing(jit, instr.next, jit.depth() + 1);
+    let depth = jit.depth();
+    let top = jit.stack_slot(depth);
     let next = jit.asm.new_label();
-    jit.asm.jump(next);
-    jit.asm.bind(exhausted);
+    let next_start = instr.next;
+    // Any iterator: its tp_iternext (which may run code), through the helper.
+    let general = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::for_iter_next as usize, &[Arg::Slot(iter)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        let exhausted = jit.asm.new_label();
+        jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
+        jit.asm.store_slot(top, Reg::R0);
+        check_tracing(jit, next_start, depth + 1);
+        jit.asm.jump(next);
+        jit.asm.bind(exhausted);
+        jit.asm.load_slot(Reg::R0, iter);
+        jit.asm.decref(Reg::R0);
+        jit.asm.jump(exhausted_target);
+    });
+    let Some(layout) = runtime::iter_layout() else {
+        jit.asm.jump(general);
+        jit.asm.bind(next);
+        return Some(());
+    };
+    // A list iterator with items left, or a range iterator with values left, in line as
+    // `listiter_next` and `rangeiter_next` step them (the last step, which releases the
+    // list, and anything else through the helper). No code runs.
+    let not_list = jit.asm.new_label();
     jit.asm.load_slot(Reg::R0, iter);
-    jit.asm.decref(Reg::R0);
-    jit.asm.jump(exhausted_target);
+    jit.asm.load_field(Reg::R1, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyListIter_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R1, Reg::R2, not_list);
+    jit.asm.load_field(Reg::R2, Reg::R0, layout.list_seq);
+    jit.asm.jump_if_zero(Reg::R2, general);
+    jit.asm.load_field(Reg::R3, Reg::R0, layout.list_index);
+    jit.asm.load_field(Reg::R1, Reg::R2, OB_SIZE);
+    jit.asm.u_jump_if(crate::backend::Cond::Ge, Reg::R3, Reg::R1, general);
+    jit.asm.load_field(Reg::R1, Reg::R2, LIST_OB_ITEM);
+    jit.asm.load_field_indexed(Reg::R1, Reg::R1, Reg::R3);
+    jit.asm.incref(Reg::R1);
+    jit.asm.store_slot(top, Reg::R1);
+    jit.asm.i_add_imm(Reg::R3, 1);
+    jit.asm.store_field(Reg::R0, layout.list_index, Reg::R3);
+    jit.asm.jump(next);
+    jit.asm.bind(not_list);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyRangeIter_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R1, Reg::R2, general);
+    // S0 = the value.
+    match layout.range {
+        runtime::RangeLayout::StartStepLen { start, step, len } => {
+            jit.asm.load_field(Reg::R1, Reg::R0, len);
+            jit.asm.i_jump_if_imm(crate::backend::Cond::Le, Reg::R1, 0, general);
+            jit.asm.i_add_imm(Reg::R1, -1);
+            jit.asm.store_field(Reg::R0, len, Reg::R1);
+            jit.asm.load_field(Reg::S0, Reg::R0, start);
+            jit.asm.load_field(Reg::R1, Reg::R0, step);
+            jit.asm.i_add(Reg::R1, Reg::S0);
+            jit.asm.store_field(Reg::R0, start, Reg::R1);
+        }
+        runtime::RangeLayout::IndexStartStepLen { index, start, step, len } => {
+            // start + index++ * step, in wrapping arithmetic (as the unsigned C expression).
+            jit.asm.load_field(Reg::R1, Reg::R0, index);
+            jit.asm.load_field(Reg::R2, Reg::R0, len);
+            jit.asm.i_jump_if(crate::backend::Cond::Ge, Reg::R1, Reg::R2, general);
+            jit.asm.mov(Reg::S0, Reg::R1);
+            jit.asm.i_add_imm(Reg::R1, 1);
+            jit.asm.store_field(Reg::R0, index, Reg::R1);
+            jit.asm.load_field(Reg::R1, Reg::R0, step);
+            jit.asm.i_mul(Reg::S0, Reg::R1);
+            jit.asm.load_field(Reg::R1, Reg::R0, start);
+            jit.asm.i_add(Reg::S0, Reg::R1);
+        }
+    }
+    // The int, as PyLong_FromLong makes it: a small int, or a new one (out of line).
+    let big = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(pyo3_ffi::PyLong_FromLongLong as usize, &[Arg::Reg(Reg::S0)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        jit.asm.store_slot(top, Reg::R0);
+        jit.asm.jump(next);
+    });
+    match runtime::numbers::small_int_table() {
+        Some((base, shift)) => {
+            use runtime::numbers::{SMALL_INT_MAX, SMALL_INT_MIN};
+            jit.asm.mov(Reg::R2, Reg::S0);
+            jit.asm.i_add_imm(Reg::R2, -SMALL_INT_MIN as i32);
+            jit.asm.jump_if_above_imm(Reg::R2, (SMALL_INT_MAX - SMALL_INT_MIN) as u32, big);
+            jit.asm.i_shl_imm(Reg::R2, shift);
+            jit.asm.load_imm(Reg::R1, base);
+            jit.asm.i_add(Reg::R1, Reg::R2);
+            jit.asm.incref(Reg::R1);
+            jit.asm.store_slot(top, Reg::R1);
+        }
+        None => jit.asm.jump(big),
+    }
     jit.asm.bind(next);
     Some(())
 }
@@ -1260,7 +1343,11 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let depth_after_inputs = jit.depth() - nargs - 2;
     let next = instr.next;
     let got_result = jit.asm.new_label();
+    let stored = jit.asm.new_label();
     jit.set_prev_instr_current();
+    if kwnames.is_null() && nargs == 1 {
+        emit_list_append(jit, base, stored);
+    }
     match (kwnames.is_null(), super::calls::direct_call_routine()) {
         (true, Some(routine)) => {
             // A compiled callee this site called directly before: the direct-call routine,
@@ -1308,10 +1395,48 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let raise = jit.raise_exit(depth_after_inputs);
     jit.asm.jump_if_zero(Reg::R0, raise);
     jit.asm.store_slot(base, Reg::R0);
+    jit.asm.bind(stored);
     // The interpreter checks the eval breaker after every call.
     poll_eval_breaker(jit, depth_after_inputs + 1);
     check_tracing(jit, next, depth_after_inputs + 1);
     Some(())
+}
+
+/// `items.append(x)` on an exact list with room for the item, in line, as
+/// `call_positional` does it (`PyList_Append`, then the call's references released in
+/// order: `list.append`, the list, the item); anything else falls through to the general
+/// call code. Stack: [method, self, arg]; None is the result.
+fn emit_list_append(jit: &mut Jit, base: u32, stored: crate::backend::Label) {
+    let not_append = jit.asm.new_label();
+    let descr = super::calls::list_append_descriptor() as u64;
+    let depth_after = jit.depth() - 2;
+    jit.asm.load_slot(Reg::R0, base);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, descr, not_append);
+    jit.asm.load_slot(Reg::R1, base + 1);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, not_append);
+    // Room: ob_size < allocated (else PyList_Append resizes, through the general path).
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_SIZE);
+    jit.asm.load_field(Reg::R3, Reg::R1, LIST_ALLOCATED);
+    jit.asm.u_jump_if(crate::backend::Cond::Ge, Reg::R2, Reg::R3, not_append);
+    jit.asm.load_field(Reg::R3, Reg::R1, LIST_OB_ITEM);
+    jit.asm.load_slot(Reg::R0, base + 2);
+    jit.asm.incref(Reg::R0);
+    jit.asm.mov(Reg::S1, Reg::R2);
+    jit.asm.i_shl_imm(Reg::S1, 3);
+    jit.asm.i_add(Reg::R3, Reg::S1);
+    jit.asm.store_field(Reg::R3, 0, Reg::R0);
+    jit.asm.i_add_imm(Reg::R2, 1);
+    jit.asm.store_field(Reg::R1, OB_SIZE, Reg::R2);
+    // The result, then the releases (the list's may run code: out of line).
+    let none = unsafe { pyo3_ffi::Py_None() } as u64;
+    jit.asm.load_imm(Reg::R0, none);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(base, Reg::R0);
+    jit.asm.load_imm(Reg::S1, descr);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(base + 1), Held::Slot(base + 2)], depth_after, stored);
+    jit.asm.jump(stored);
+    jit.asm.bind(not_append);
 }
 
 fn gen_build(jit: &mut Jit, helper: usize, n: u32) -> Option<()> {
