@@ -1539,8 +1539,45 @@ fn gen_build_map(jit: &mut Jit, instr: &Instr) -> Option<()> {
 fn gen_unpack_sequence(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let exit = jit.side_exit();
     let slot = jit.peek(0);
-    jit.call(runtime::unpack_exact as usize, &[Arg::SlotAddr(slot), Arg::Imm(instr.arg as u64)]);
-    jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+    let n = instr.arg;
+    let done = jit.asm.new_label();
+    // Anything else: the helper (`unpack_exact`), or the interpreter.
+    let general = jit.cold(move |jit| {
+        jit.call(runtime::unpack_exact as usize, &[Arg::SlotAddr(slot), Arg::Imm(n as u64)]);
+        jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+        jit.asm.jump(done);
+    });
+    if n > 8 {
+        jit.asm.jump(general);
+        jit.asm.bind(done);
+        return Some(());
+    }
+    // An exact tuple or list of exactly n items, in line as `unpack_exact` does it: the items
+    // pushed (last lowest), then the sequence released (no code can run: each item has
+    // gained a reference).
+    let not_tuple = jit.asm.new_label();
+    let items = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, n as u64, general);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyTuple_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, not_tuple);
+    jit.asm.mov(Reg::R1, Reg::R0);
+    jit.asm.i_add_imm(Reg::R1, TUPLE_OB_ITEM);
+    jit.asm.jump(items);
+    jit.asm.bind(not_tuple);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, general);
+    jit.asm.load_field(Reg::R1, Reg::R0, LIST_OB_ITEM);
+    jit.asm.bind(items);
+    for i in 0..n {
+        jit.asm.load_field(Reg::R2, Reg::R1, 8 * (n - 1 - i) as i32);
+        jit.asm.incref(Reg::R2);
+        jit.asm.store_slot(slot + i, Reg::R2);
+    }
+    jit.asm.decref(Reg::R0);
+    jit.asm.bind(done);
     Some(())
 }
 
