@@ -383,7 +383,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
 /// Instructions whose templates keep `prev_instr` current themselves, on the paths that
 /// can run code or release a reference (their inline fast paths do neither).
 fn sets_prev_instr_itself(op: Op) -> bool {
-    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL | Op::BINARY_SUBSCR | Op::STORE_SUBSCR | Op::STORE_ATTR | Op::FOR_ITER | Op::UNPACK_SEQUENCE)
+    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL | Op::BINARY_SUBSCR | Op::STORE_SUBSCR | Op::STORE_ATTR | Op::FOR_ITER | Op::UNPACK_SEQUENCE | Op::STORE_FAST | Op::POP_TOP | Op::JUMP_BACKWARD)
 }
 
 /// Instructions that never run Python code or release a reference.

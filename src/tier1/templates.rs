@@ -112,16 +112,16 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
 /// GIL hand-over). An exception from a handler is raised at the current instruction with
 /// the stack as it is (`depth` values).
 fn poll_eval_breaker(jit: &mut Jit, depth: u32) {
-    let slow = jit.asm.new_label();
     let done = jit.asm.new_label();
+    // The slow path is rare: out of line.
+    let slow = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::handle_eval_breaker as usize, &[]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_negative_i32(Reg::R0, raise);
+        jit.asm.jump(done);
+    });
     jit.asm.jump_if_i32_at_nonzero(crate::hook::eval_breaker_address(), slow);
-    // The slow path is laid out inline but skipped: it is rare.
-    jit.asm.jump(done);
-    jit.asm.bind(slow);
-    jit.set_prev_instr_current();
-    jit.call(runtime::handle_eval_breaker as usize, &[]);
-    let raise = jit.raise_exit(depth);
-    jit.asm.jump_if_negative_i32(Reg::R0, raise);
     jit.asm.bind(done);
 }
 
@@ -138,17 +138,18 @@ fn check_tracing(jit: &mut Jit, resume_at: usize, depth: u32) {
     }
     #[cfg(autojit_py312)]
     {
+        // The 15 tool bytes: two overlapping 8-byte words.
         let tools = crate::hook::interp_address() + cpython::INTERP_MONITORS;
-        jit.asm.jump_if_u64_at_nonzero(tools, exit);
-        jit.asm.jump_if_u64_at_nonzero(tools + cpython::MONITORS_TOOLS_SIZE - 8, exit);
-        // Local events: only when the code has monitoring data at all.
-        let local = jit.asm.new_label();
+        jit.asm.jump_if_either_u64_at_nonzero(tools, cpython::MONITORS_TOOLS_SIZE as i32 - 8, exit);
+        // Local events: only when the code has monitoring data at all (out of line).
         let done = jit.asm.new_label();
+        let code = jit.code as u64;
+        let local = jit.cold(move |jit| {
+            jit.call(runtime::tracing_active_for as usize, &[Arg::Tstate, Arg::Imm(code)]);
+            jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+            jit.asm.jump(done);
+        });
         jit.asm.jump_if_u64_at_nonzero(jit.code as usize + cpython::CODE_CO_MONITORING, local);
-        jit.asm.jump(done);
-        jit.asm.bind(local);
-        jit.call(runtime::tracing_active_for as usize, &[Arg::Tstate, Arg::Imm(jit.code as u64)]);
-        jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
         jit.asm.bind(done);
     }
 }
@@ -161,23 +162,22 @@ fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usi
     // and tier-2 code must never keep a signal waiting.
     poll_eval_breaker(jit, depth);
     if let Some(counter) = jit.backedge_counter {
-        jit.asm.increment_u64_at(counter);
-        let stay = jit.asm.new_label();
-        jit.asm.jump_if_u64_at_masked(counter, crate::tier2::osr_mask(), stay);
+        // Not the loop_threshold-th back-edge: straight to the loop's header.
+        jit.asm.increment_u64_at_and_jump_if_masked(counter, crate::tier2::osr_mask(), target);
         // osr_entry may run Python code (numpy's errstate): the frame shows this instruction.
         jit.set_prev_instr_current();
         jit.call(
             crate::tier2::osr_entry as usize,
             &[Arg::Tstate, Arg::Frame, Arg::Imm(header as u64), Arg::Imm(depth as u64)],
         );
-        jit.asm.jump_if_zero(Reg::R0, stay);
+        jit.asm.jump_if_zero(Reg::R0, target);
         // OSR_ERROR: that Python code raised (a signal handler's exception, say).
         let raise = jit.raise_exit(depth);
         jit.asm.jump_if_equal_imm(Reg::R0, crate::tier2::OSR_ERROR as u64, raise);
         jit.asm.jump_reg(Reg::R0);
-        jit.asm.bind(stay);
+    } else {
+        jit.asm.jump(target);
     }
-    jit.asm.jump(target);
 }
 
 fn is_backward(instr: &Instr) -> bool {
@@ -242,8 +242,23 @@ fn gen_store_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.load_slot(Reg::R0, jit.peek(0));
     jit.asm.load_slot(Reg::R1, instr.arg);
     jit.asm.store_slot(instr.arg, Reg::R0);
-    jit.asm.xdecref(Reg::R1);
+    emit_xdecref_line_aware(jit, Reg::R1);
     Some(())
+}
+
+/// Py_XDECREF(reg), with the deallocation (which may run a destructor that looks at the
+/// frame's line) out of line, after prev_instr is set: the instruction needs no prev_instr
+/// up front. Scratch registers are clobbered.
+fn emit_xdecref_line_aware(jit: &mut Jit, reg: Reg) {
+    let done = jit.asm.new_label();
+    let dealloc = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(reg)]);
+        jit.asm.jump(done);
+    });
+    jit.asm.jump_if_zero(reg, done);
+    jit.asm.decref_or_jump(reg, dealloc);
+    jit.asm.bind(done);
 }
 
 fn gen_load_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
@@ -257,7 +272,7 @@ fn gen_load_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
 
 fn gen_pop_top(jit: &mut Jit) -> Option<()> {
     jit.asm.load_slot(Reg::R0, jit.peek(0));
-    jit.asm.xdecref(Reg::R0);
+    emit_xdecref_line_aware(jit, Reg::R0);
     Some(())
 }
 
