@@ -157,3 +157,38 @@ def test_for_over_lists_and_ranges():
               range(2**62, 2**62 + 5), range(-(2**63), -(2**63) + 3), range(2**63 - 3, 2**63 - 1), range(0, 2**40, 2**35)]
     check_calls(over_range, [((r,), {}) for r in ranges])
     check_calls(reuse, [(([1, 2],), {}), (([],), {})])
+
+
+def test_str_of_one_argument():
+    # str(x) of exact ints, floats and strs is PyObject_Str; anything else goes through the
+    # constructor, which also runs a str subclass's __init__ on the result of __str__.
+    log = []
+
+    class S(str):
+        def __init__(self, *args):
+            log.append(("S.__init__", args))
+
+    class Custom:
+        def __str__(self):
+            return S("custom")
+
+    class Plain:
+        def __str__(self):
+            return "plain"
+
+    def convert(x):
+        del log[:]
+        result = str(x)
+        return type(result).__name__, result, list(log)
+
+    values = [0, -5, 2**70, 1.5, -0.0, float("nan"), float("inf"), "text", True, S("sub"), Plain(), None, b"bytes"]
+    check_calls(convert, [((v,), {}) for v in values])
+    # One call: once CPython specializes the site (CALL_NO_KW_STR_1, PyObject_Str), it no
+    # longer runs the subclass's __init__ that the generic constructor, which autojit keeps
+    # for anything but exact ints, floats and strs, runs.
+    def convert_once(x):
+        del log[:]
+        result = str(x)
+        return type(result).__name__, result, list(log)
+
+    check_calls(convert_once, [((Custom(),), {})])
