@@ -192,3 +192,74 @@ def test_str_of_one_argument():
         return type(result).__name__, result, list(log)
 
     check_calls(convert_once, [((Custom(),), {})])
+
+
+def test_method_descriptor_calls():
+    # Method descriptors called directly through their vectorcall entry: bound and unbound
+    # forms, wrong self types, argument errors, exceptions from the method, a result that
+    # is the last reference to an argument.
+    import sys
+
+    class D(dict):
+        pass
+
+    def calls(d, key):
+        out = []
+        for call in (
+            lambda: d.get(key),
+            lambda: d.get(key, "default"),
+            lambda: dict.get(d, key),
+            lambda: dict.get(5, key),
+            lambda: d.get(),
+            lambda: d.pop(key),
+            lambda: d.setdefault(key, [key]),
+            lambda: str.join(",", [str(key), "x"]),
+            lambda: ",".join([key]),
+            lambda: "abc".startswith(key) if isinstance(key, str) else "abc".startswith(("a", "b")),
+            lambda: [3, 1, 2].index(key),
+        ):
+            try:
+                out.append(call())
+            except Exception as e:
+                out.append((type(e).__name__, str(e)))
+        return out, sorted(d.items(), key=repr)
+
+    def dying(n):
+        log = []
+
+        class Dies:
+            def __del__(self):
+                log.append(sys._getframe(1).f_lineno)
+
+        d = {}
+        for i in range(n):
+            d.setdefault(i, Dies())
+            d.pop(
+                i
+            )
+        return log
+
+    check_calls(calls, [(({"a": 1, 1: 2}, k), {}) for k in ("a", 1, "missing", 2)] + [((D(a=1), "a"), {})])
+    check_calls(dying, [((3,), {})])
+
+
+def test_method_descriptor_calls_keep_reference_counts():
+    import sys
+
+    def lookups(d, key, n):
+        for _ in range(n):
+            d.get(key, key)
+            dict.get(d, key)
+        return sys.getrefcount(key), sys.getrefcount(d)
+
+    import autojit
+
+    key, d = object(), {}
+    autojit.enable(threshold=0)
+    try:
+        first = lookups(d, key, 1)
+        again = lookups(d, key, 500)
+    finally:
+        autojit.disable()
+    assert autojit.stats()["compiled_calls"] > 0
+    assert first == again

@@ -150,6 +150,11 @@ unsafe fn is_plain_scalar(obj: *mut PyObject) -> bool {
         || tp == std::ptr::addr_of_mut!(pyo3_ffi::PyUnicode_Type)
 }
 
+/// `_Py_CheckFunctionResult`, by address (for compiled code).
+pub fn check_function_result_address() -> usize {
+    _Py_CheckFunctionResult as usize
+}
+
 /// Drop the references CALL consumed: `[method or NULL, callable or self, args...]`.
 #[inline(always)]
 unsafe fn release(slots: *mut *mut PyObject, nargs: u64) {

@@ -1392,12 +1392,17 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.slot_address(Reg::R1, base + 2);
             jit.asm.load_imm(Reg::R2, nargs as u64);
             jit.asm.bind(ready);
-            // Not a Python function: straight to `call_positional` (the routine would refuse).
+            // Not a Python function: a method descriptor (`d.get(k)`, `s.join(x)`), else
+            // `call_positional` (the routine would refuse).
+            let not_function = jit.asm.new_label();
             jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyFunction_Type) as u64);
-            jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, general);
+            jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, not_function);
             jit.asm.load_imm(Reg::R3, cache_addr);
             jit.call(routine, &[]);
             jit.asm.jump_if_equal_imm(Reg::R0, super::calls::MISS, general);
+            jit.asm.jump(got_result);
+            jit.asm.bind(not_function);
+            emit_method_descriptor_call(jit, base, nargs, general, got_result);
         }
         (true, None) => {
             jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(0)]);
@@ -1415,6 +1420,39 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     poll_eval_breaker(jit, depth_after_inputs + 1);
     check_tracing(jit, next, depth_after_inputs + 1);
     Some(())
+}
+
+/// Offset of a method descriptor's vectorcall entry.
+const METHOD_DESCR_VECTORCALL: i32 = std::mem::offset_of!(pyo3_ffi::PyMethodDescrObject, vectorcall) as i32;
+
+/// CALL of a method descriptor (S0; R1 = the first argument's slot, R2 = the argument
+/// count), as `call_positional` does it for any callable with a vectorcall entry: the entry
+/// called with this thread's arguments (`PY_VECTORCALL_ARGUMENTS_OFFSET`), the result
+/// checked by `_Py_CheckFunctionResult`, the call's references released in order. Jumps to
+/// `got_result` with the result in R0; anything else (`list.append`, which
+/// `call_positional` appends itself) to `general`.
+fn emit_method_descriptor_call(jit: &mut Jit, base: u32, nargs: u32, general: crate::backend::Label, got_result: crate::backend::Label) {
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyMethodDescr_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, general);
+    jit.asm.jump_if_equal_imm(Reg::S0, super::calls::list_append_descriptor() as u64, general);
+    jit.asm.load_field(Reg::S1, Reg::S0, METHOD_DESCR_VECTORCALL);
+    jit.asm.jump_if_zero(Reg::S1, general);
+    jit.asm.load_imm(Reg::R3, pyo3_ffi::PY_VECTORCALL_ARGUMENTS_OFFSET as u64);
+    jit.asm.i_arith(crate::backend::IOp::Or, Reg::R2, Reg::R3, general);
+    jit.asm.call_indirect(Reg::S1, &[Arg::Reg(Reg::S0), Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Imm(0)]);
+    jit.call(
+        super::calls::check_function_result_address(),
+        &[Arg::Tstate, Arg::Reg(Reg::S0), Arg::Reg(Reg::R0), Arg::Imm(0)],
+    );
+    jit.asm.mov(Reg::S1, Reg::R0);
+    jit.asm.load_slot(Reg::R0, base);
+    jit.asm.xdecref(Reg::R0);
+    for i in 1..nargs + 2 {
+        jit.asm.load_slot(Reg::R0, base + i);
+        jit.asm.decref(Reg::R0);
+    }
+    jit.asm.mov(Reg::R0, Reg::S1);
+    jit.asm.jump(got_result);
 }
 
 /// `items.append(x)` on an exact list with room for the item, in line, as
