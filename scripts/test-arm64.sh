@@ -38,13 +38,24 @@ scripts/setup-arm64.sh "$P" | sed 's/^/   /'
 export CARGO_TARGET_DIR=$ROOT/target/arm64
 T=aarch64-unknown-linux-gnu
 
-echo "== cargo test --target $T (qemu default CPU)"
-env -u QEMU_CPU cargo test --target $T 2>&1 | grep -E '^test |test result|panicked|error' || true
-env -u QEMU_CPU cargo test -q --target $T >/dev/null 2>&1 || { echo "FAILED: cargo test (default CPU)"; exit 1; }
-
-echo "== cargo test --target $T (QEMU_CPU=cortex-a53)"
-QEMU_CPU=cortex-a53 cargo test -q --target $T 2>&1 | grep -E 'test result|panicked|FAILED' || true
-QEMU_CPU=cortex-a53 cargo test -q --target $T >/dev/null 2>&1 || { echo "FAILED: cargo test (cortex-a53)"; exit 1; }
+# Each run once, its whole output kept: on failure it is printed in full (a failure that does
+# not reproduce must still be readable in CI's log).
+cargo_test_under_qemu() {
+  local name=$1 log=$CARGO_TARGET_DIR/cargo-test-$1.log status=0
+  shift
+  mkdir -p "$CARGO_TARGET_DIR"
+  echo "== cargo test --target $T ($name)"
+  env "$@" cargo test --target $T >"$log" 2>&1 || status=$?
+  grep -E '^test .*(ok|FAILED|ignored)$|test result|panicked' "$log" || true
+  if [ $status != 0 ]; then
+    echo "--- cargo test ($name) exited with $status; its output:"
+    tail -n 200 "$log"
+    echo "FAILED: cargo test ($name)"
+    exit 1
+  fi
+}
+cargo_test_under_qemu default-cpu -u QEMU_CPU
+cargo_test_under_qemu cortex-a53 QEMU_CPU=cortex-a53
 
 [ $PY = 1 ] || exit 0
 

@@ -126,6 +126,20 @@ fn _set_register_homes(on: bool) {
     let _ = on;
 }
 
+/// For measurements and tests: tier 2's pow shortcuts (`x ** 2` without calling pow) on (the
+/// default, where the C library's pow has a known error bound) or off.
+#[pyfunction]
+fn _set_pow_shortcuts(on: bool) {
+    crate::libm::set_pow_shortcuts(on);
+}
+
+/// Whether code compiled now uses the pow shortcuts (off with a C library other than
+/// glibc >= 2.28).
+#[pyfunction]
+fn _pow_shortcuts() -> bool {
+    crate::libm::pow_shortcuts()
+}
+
 /// Interpreter shutdown: stop background activity.
 #[pyfunction]
 fn _shutdown() {
@@ -427,6 +441,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_set_compile, m)?)?;
     m.add_function(wrap_pyfunction!(_set_register_homes, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_pow_shortcuts, m)?)?;
+    m.add_function(wrap_pyfunction!(_pow_shortcuts, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(reset_stats, m)?)?;
     m.add_function(wrap_pyfunction!(current_options, m)?)?;

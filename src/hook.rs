@@ -142,6 +142,7 @@ unsafe fn become_hot(state: &mut CodeState, code: *mut PyObject) -> Option<&crat
     STATS.hot_functions.incr();
     let counter = std::ptr::addr_of_mut!(state.backedges) as usize;
     let py = pyo3::Python::assume_attached();
+    let _no_python_code = crate::gc_pause::GcPaused::new();
     match tier1::compile(code, Some(counter)) {
         Ok(compiled) => {
             state.compiled_at_call = state.calls;

@@ -11,6 +11,8 @@ pub mod bytecode;
 pub mod codemem;
 pub mod cpython;
 pub mod exclusion;
+pub mod gc_pause;
+pub mod libm;
 pub mod options;
 pub mod stats;
 
@@ -38,5 +40,7 @@ use pyo3::prelude::*;
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Which pow the C library has: asked once, here.
+    libm::pow_bound_known();
     api::register(m)
 }

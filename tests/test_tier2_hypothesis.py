@@ -8,7 +8,7 @@ accumulator updated by a random arithmetic expression over `data[i]` (also `data
 tiny and huge ones), combined with + - * / and ** (small constant exponents, 0.5 and -1.5
 among them); optionally a second accumulator under an if/else on a comparison, and a store into
 an output array. Loops are `for` over range with one, two or three arguments (steps 1, 2 and
--1) or a `while` with an int counter.
+-1), a `while` with an int counter, or `for x in data` with the counter kept alongside.
 
 `data` is a float64 array or a list of floats: a short pool of values drawn by hypothesis
 (zeros of both signs, negative values, subnormals, tiny and huge magnitudes) repeated over the
@@ -87,7 +87,7 @@ def programs(draw, with_store):
         ]
     if with_store:
         body.append(f"out[i] = {draw(expressions(2))}")
-    loop = draw(st.sampled_from(["range1", "range2", "range3", "down", "while"]))
+    loop = draw(st.sampled_from(["range1", "range2", "range3", "down", "while", "iter"]))
     head = [
         "n = len(data)",
         f"acc = {draw(st.sampled_from(INITIAL))}",
@@ -98,6 +98,10 @@ def programs(draw, with_store):
     indent = "    "
     if loop == "while":
         lines = ["i = 0", "while i < n:", *[indent + line for line in body], indent + "i += 1"]
+    elif loop == "iter":
+        # Over the data itself, the index kept alongside: data[i] is the item.
+        body = [line.replace("data[i]", "x") for line in body]
+        lines = ["i = 0", "for x in data:", *[indent + line for line in body], indent + "i += 1"]
     else:
         source = {
             "range1": "range(n)",

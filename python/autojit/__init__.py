@@ -378,20 +378,24 @@ def _stopped_by(facts):
         )
     for failure in facts["tier2_failures"]:
         return f"tier 2 refused the loop at line {failure['line']}: {failure['reason']}"
+    def boxed_values(variant):
+        boxed = [f"{n}: {t}" for n, kind, t in variant["types"] if kind.startswith("other")]
+        return f" (values kept boxed: {', '.join(boxed)})" if boxed else ""
+
     for variant in facts["tier2_variants"]:
         guards = [e for e in variant["exits"] if e["guard"]]
         if variant["abandoned"] and guards:
             first = guards[0]
+            detail = boxed_values(variant) if first["reason"] == "unsupported" else ""
             return (
                 f"tier 2 abandoned the loop at line {variant['line']} after {variant['guard_exits']} "
-                f"guard exits, most at {first['instruction']} (line {first['line']}): {first['reason']}"
+                f"guard exits, most at {first['instruction']} (line {first['line']}): {first['reason']}{detail}"
             )
     for variant in facts["tier2_variants"]:
         unsupported = [e for e in variant["exits"] if e["reason"] == "unsupported"]
         if unsupported:
             first = min(unsupported, key=lambda e: e["offset"])
-            boxed = [f"{n}: {t}" for n, kind, t in variant["types"] if kind.startswith("other")]
-            detail = f" (values kept boxed: {', '.join(boxed)})" if boxed else ""
+            detail = boxed_values(variant)
             return (
                 f"tier 2 leaves the loop at line {variant['line']} at {first['instruction']} "
                 f"(line {first['line']}): no tier-2 code for it with these types{detail}"

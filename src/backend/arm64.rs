@@ -5,7 +5,9 @@
 //! double homes: v16-v25 (caller-saved). The prologue saves x29/x30 (frame record) and
 //! x19-x25 in 80 bytes, so sp stays 16-byte aligned. x16/x17 (IP0/IP1, which the
 //! ABI lets any call clobber) are this layer's own temporaries: helper addresses, 64-bit
-//! immediates (movz/movk), absolute-address loads, out-of-range displacements.
+//! immediates (movz/movk), absolute-address loads, out-of-range displacements. v31
+//! (caller-saved) is its floating-point temporary: double constants, loaded pc-relative
+//! (`ldr d31, literal`) from a pool that `finish` lays out after the code.
 //!
 //! Conditional branches to labels use `b.cond`/`cbz`/`cbnz` (±1 MiB); a unit larger than that
 //! fails to assemble (`finish` returns an error, the code stays interpreted) rather than
@@ -23,6 +25,8 @@ const TSTATE: u8 = 20;
 /// IP0 / IP1: temporaries of this layer, never a role register.
 const TMP0: u8 = 16;
 const TMP1: u8 = 17;
+/// v31: this layer's floating-point temporary, never an `FReg`.
+const FTMP: u8 = 31;
 /// In a load/store's data position and in `X(..)` operands, 31 is the zero register; as a
 /// base (`XSP(..)`) it is sp.
 const ZR: u8 = 31;
@@ -40,6 +44,9 @@ fn num(reg: Reg) -> u8 {
         Reg::Home(n) => 23 + n,
     }
 }
+
+/// Integer home registers (tier 2): x23-x25.
+pub const I_HOMES: u8 = 3;
 
 /// Integer homes (x23-x25) are callee-saved and saved by the prologue.
 pub fn i_home_is_callee_saved(_n: u8) -> bool {
@@ -121,6 +128,10 @@ pub struct Assembler {
     localsplus: i32,
     refcounts: RefcountModel,
     dealloc: u64,
+    /// Offset of the last label bound (code there may be reached by a jump).
+    last_bind: usize,
+    /// Double constants read by the code (pc-relative), laid out after it by `finish`.
+    consts: Vec<(Label, u64)>,
 }
 
 impl Assembler {
@@ -131,7 +142,26 @@ impl Assembler {
             localsplus: localsplus as i32,
             refcounts,
             dealloc: dealloc as u64,
+            last_bind: usize::MAX,
+            consts: Vec::new(),
         }
+    }
+
+    /// The label of the constant pool entry holding `value` (one entry per distinct value).
+    fn constant(&mut self, value: f64) -> Label {
+        let bits = value.to_bits();
+        if let Some(&(label, _)) = self.consts.iter().find(|&&(_, b)| b == bits) {
+            return label;
+        }
+        let label = self.ops.new_dynamic_label();
+        self.consts.push((label, bits));
+        label
+    }
+
+    /// `d31 = k` (a literal load from the constant pool, within 1 MiB as branches are).
+    fn load_constant(&mut self, k: f64) {
+        let c = self.constant(k);
+        dynasm!(self.ops ; .arch aarch64 ; ldr D(FTMP), =>c);
     }
 
     pub fn new_label(&mut self) -> Label {
@@ -140,6 +170,13 @@ impl Assembler {
 
     pub fn bind(&mut self, label: Label) {
         dynasm!(self.ops ; .arch aarch64 ; =>label);
+        self.last_bind = self.offset();
+    }
+
+    /// Whether a label is bound at the current offset (then what a register held just
+    /// before is not known to hold on every path reaching here).
+    pub fn at_label(&self) -> bool {
+        self.last_bind == self.offset()
     }
 
     /// Offset of the next byte to be emitted.
@@ -741,7 +778,7 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; fcvtzs X(num(dst)), D(fnum(src)));
     }
 
-    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
+    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set). May clobber F5.
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
         dynasm!(self.ops ; .arch aarch64
             ; fmov x16, D(fnum(reg))
@@ -792,6 +829,19 @@ impl Assembler {
         self.bcond(signed(cond), label);
     }
 
+    /// Unsigned compare and jump if `a < b` (a negative `a` counts as huge): one test for
+    /// `0 <= a < b` when `b` is a length.
+    pub fn u_jump_if_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        self.bcond(Cc::Lo, label);
+    }
+
+    /// Unsigned compare and jump if `a >= b`.
+    pub fn u_jump_if_not_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch aarch64 ; cmp X(num(a)), X(num(b)));
+        self.bcond(Cc::Hs, label);
+    }
+
     /// Signed compare with a 32-bit immediate and jump.
     pub fn i_jump_if_imm(&mut self, cond: Cond, a: Reg, imm: i32, label: Label) {
         self.cmp_imm(num(a), imm as i64);
@@ -821,8 +871,6 @@ impl Assembler {
         );
     }
 
-    /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
-    /// cleared).
     /// Fused multiply-add is part of ARMv8.0.
     pub fn has_fma() -> bool {
         true
@@ -846,25 +894,37 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; fsqrt D(d), D(d));
     }
 
-    pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
-        dynasm!(self.ops ; .arch aarch64
-            ; fmov x16, D(fnum(src))
-            ; ubfx x16, x16, #52, #11
-            ; lsl x16, x16, #52
-            ; fmov D(fnum(dst)), x16
-        );
+    /// `dst op= k` for a double constant `k` (from the constant pool).
+    pub fn f_arith_const(&mut self, op: FOp, dst: FReg, k: f64) {
+        let d = fnum(dst);
+        self.load_constant(k);
+        match op {
+            FOp::Add => dynasm!(self.ops ; .arch aarch64 ; fadd D(d), D(d), D(FTMP)),
+            FOp::Sub => dynasm!(self.ops ; .arch aarch64 ; fsub D(d), D(d), D(FTMP)),
+            FOp::Mul => dynasm!(self.ops ; .arch aarch64 ; fmul D(d), D(d), D(FTMP)),
+            FOp::Div => dynasm!(self.ops ; .arch aarch64 ; fdiv D(d), D(d), D(FTMP)),
+        }
     }
 
-    /// Jump unless `reg`'s biased exponent lies in `lo..=hi`.
-    pub fn jump_if_f_exponent_outside(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+    /// `dst = dst * k + addend` for a double constant `k`, computed exactly then rounded once.
+    pub fn f_fused_mul_add_const(&mut self, dst: FReg, k: f64, addend: FReg) {
+        let (d, a) = (fnum(dst), fnum(addend));
+        self.load_constant(k);
+        dynasm!(self.ops ; .arch aarch64 ; fmadd D(d), D(d), D(FTMP), D(a));
+    }
+
+    /// Jump unless `2^lo <= reg < 2^hi` (-1022 < lo < hi <= 1023): zero, negative values,
+    /// infinities and NaN jump.
+    pub fn jump_unless_binades(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+        assert!(-1022 < lo && lo < hi && hi <= 1023, "binade range");
+        // The sign and the biased exponent as one number (a negative value's is 2048 or more;
+        // infinities and NaN have 2047): in range iff it lies in [1023 + lo, 1023 + hi).
         dynasm!(self.ops ; .arch aarch64
             ; fmov x16, D(fnum(reg))
-            ; ubfx x16, x16, #52, #11
+            ; lsr x16, x16, #52
         );
-        // Unsigned comparisons of the 11-bit exponent with the bounds (as 32-bit values).
-        self.cmp_imm(TMP0, lo as u32 as i64);
-        self.bcond(Cc::Lo, label);
-        self.cmp_imm(TMP0, hi as u32 as i64);
+        self.add_imm(TMP0, TMP0, -(1023 + lo as i64));
+        self.cmp_imm(TMP0, (hi - lo - 1) as i64);
         self.bcond(Cc::Hi, label);
     }
 
@@ -875,7 +935,8 @@ impl Assembler {
             ; lsl x16, x16, #1
         );
         self.imm_to(TMP1, f64::MIN_POSITIVE.to_bits() << 1);
-        dynasm!(self.ops ; .arch aarch64 ; cmp x16, x17 ; b.lo =>label);
+        dynasm!(self.ops ; .arch aarch64 ; cmp x16, x17);
+        self.bcond(Cc::Lo, label);
     }
 
     /// `dst += imm`.
@@ -1115,7 +1176,13 @@ impl Assembler {
     }
 
     /// The assembled bytes, with every label resolved.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        if !self.consts.is_empty() {
+            dynasm!(self.ops ; .arch aarch64 ; .align 8);
+            for (label, bits) in std::mem::take(&mut self.consts) {
+                dynasm!(self.ops ; .arch aarch64 ; =>label ; .u64 bits);
+            }
+        }
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
     }
 }
@@ -1217,6 +1284,30 @@ mod tests {
     }
 
     #[test]
+    fn binade_range_and_constant_pool() {
+        // fmov x16, d1 ; lsr x16, x16, #52 ; sub x16, x16, #895 ; cmp x16, #255 ; b.hi end ;
+        // ldr d31, k ; fmadd d4, d4, d31, d1 ; ldr d31, two ; fmul d2, d2, d31 ;
+        // ldr d31, k ; fadd d5, d5, d31 ; end: (pad to 8) k: .8byte ; two: .8byte
+        // (GNU as pads with a nop; dynasm with zeros.)
+        let k = f64::from_bits(0x3ff0_b0b0_b0b0_b0b1);
+        let code = bytes(|a| {
+            let end = a.new_label();
+            a.jump_unless_binades(FReg::F1, -128, 128, end);
+            a.f_fused_mul_add_const(FReg::F4, k, FReg::F1);
+            a.f_arith_const(FOp::Mul, FReg::F2, 2.0);
+            a.f_arith_const(FOp::Add, FReg::F5, k);
+            a.bind(end);
+        });
+        assert_eq!(
+            code,
+            words(&[
+                0x9e660030, 0xd374fe10, 0xd10dfe10, 0xf103fe1f, 0x540000e8, 0x5c0000ff, 0x1f5f0484, 0x5c0000ff,
+                0x1e7f0842, 0x5c00007f, 0x1e7f28a5, 0, 0xb0b0b0b1, 0x3ff0b0b0, 0, 0x40000000
+            ])
+        );
+    }
+
+    #[test]
     fn narrow_numpy_elements() {
         // ldrsw x1, [x3, #16] ; ldursw x1, [x3, #-4] ; str w2, [x21, #20]
         assert_eq!(bytes(|a| a.load_field_i32(Reg::R1, Reg::R3, 16)), words(&[0xb9801061]));
@@ -1239,6 +1330,20 @@ mod tests {
         assert_eq!(bytes(|a| a.f_to_i64_trunc(Reg::R0, FReg::F1)), words(&[0x9e780020]));
         // sdiv x16, x1, x3 ; msub x3, x16, x3, x1 ; mov x1, x16
         assert_eq!(bytes(|a| a.i_div_rem(Reg::R1, Reg::R3)), words(&[0x9ac30c30, 0x9b038603, 0xaa1003e1]));
+    }
+
+    #[test]
+    fn unsigned_bounds_checks() {
+        // cmp x1, x2 ; b.lo (two instructions on) / b.hs (two instructions on)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if_below(Reg::R1, Reg::R2, l);
+            a.bind(l);
+            let m = a.new_label();
+            a.u_jump_if_not_below(Reg::R1, Reg::R2, m);
+            a.bind(m);
+        });
+        assert_eq!(code, words(&[0xeb02003f, 0x54000023, 0xeb02003f, 0x54000022]));
     }
 
     #[test]
@@ -1710,8 +1815,11 @@ mod tests {
                     a.jump_if_f_nonfinite(FReg::F3, nonfinite);
                     a.jump_if_f_zero(FReg::F3, zero);
                     a.jump_if_f_tiny(FReg::F3, tiny);
-                    a.jump_if_f_exponent_outside(FReg::F3, 1023 - 400, 1023 + 400, outside);
-                    a.f_exponent_power(FReg::F0, FReg::F3);
+                    a.jump_unless_binades(FReg::F3, -400, 400, outside);
+                    // 2x * 0.25 + x = 1.5x, through the constant pool.
+                    a.f_mov(FReg::F0, FReg::F3);
+                    a.f_arith_const(FOp::Mul, FReg::F0, 2.0);
+                    a.f_fused_mul_add_const(FReg::F0, 0.25, FReg::F3);
                     a.reserve_spill(16);
                     a.store_spill_f(0, FReg::F0);
                     a.load_spill(Reg::R0, 0);
@@ -1731,8 +1839,13 @@ mod tests {
             assert_eq!(classify(1e-310), 3);
             assert_eq!(classify(1e200), 4);
             assert_eq!(classify(1e-200), 4);
-            assert_eq!(f64::from_bits(classify(-3.5)), 2.0);
-            assert_eq!(f64::from_bits(classify(1000.0)), 512.0);
+            assert_eq!(classify(-3.5), 4);
+            let (top, bottom) = (2f64.powi(400), 2f64.powi(-400));
+            assert_eq!(classify(top), 4);
+            assert_eq!(classify(f64::from_bits(bottom.to_bits() - 1)), 4);
+            for x in [1000.0, bottom, f64::from_bits(top.to_bits() - 1), 1.0, 0.75] {
+                assert_eq!(f64::from_bits(classify(x)), 1.5 * x, "{x}");
+            }
         }
 
         #[test]

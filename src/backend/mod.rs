@@ -11,13 +11,13 @@
 #[cfg(target_arch = "x86_64")]
 pub mod x64;
 #[cfg(target_arch = "x86_64")]
-pub use x64::{i_home_is_callee_saved, Assembler};
+pub use x64::{i_home_is_callee_saved, Assembler, I_HOMES};
 
 // Compiled for tests on every host, so its byte-exact encoding tests run on x86_64 too.
 #[cfg(any(target_arch = "aarch64", test))]
 pub mod arm64;
 #[cfg(target_arch = "aarch64")]
-pub use arm64::{i_home_is_callee_saved, Assembler};
+pub use arm64::{i_home_is_callee_saved, Assembler, I_HOMES};
 
 /// A register by role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -104,6 +104,5 @@ pub enum Cond {
     Ge,
 }
 
-/// Number of `FReg::Home` registers and of `Reg::Home` registers.
+/// Number of `FReg::Home` registers (`Reg::Home` registers: `I_HOMES`, per architecture).
 pub const F_HOMES: u8 = 10;
-pub const I_HOMES: u8 = 3;

@@ -1,8 +1,10 @@
 //! x86_64 implementation of the macro-assembler, with dynasm.
 //!
 //! System V ABI. Pinned: rbx = frame, r12 = thread state. Scratch: rax (R0), rcx (R1),
-//! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1). The prologue saves rbx,
-//! r12-r15 (five pushes keep the stack 16-byte aligned at calls).
+//! rdx (R2), rsi (R3). Callee-saved scratch: r13 (S0), r14 (S1; tier 2's integer home 1, so
+//! tier-2 templates never use S1). The prologue saves rbx, r12-r15 (five pushes keep the
+//! stack 16-byte aligned at calls). Double constants live in a pool after the code
+//! (`finish` lays it out), read rip-relative.
 
 use super::{Arg, Cond, FOp, FReg, IOp, Label, RefcountModel, Reg};
 use dynasmrt::x64::X64Relocation;
@@ -35,10 +37,16 @@ fn num(reg: Reg) -> u8 {
         Reg::S0 => R13,
         Reg::S1 => R14,
         Reg::Home(0) => 15,
-        Reg::Home(1) => R8,
-        Reg::Home(_) => R9,
+        Reg::Home(1) => R14,
+        Reg::Home(2) => R8,
+        Reg::Home(3) => R9,
+        Reg::Home(_) => RDI,
     }
 }
+
+/// Integer home registers (tier 2): r15 and r14 (callee-saved: the prologue saves them and
+/// nothing else uses them), r8, r9 and rdi (argument registers: written back around calls).
+pub const I_HOMES: u8 = 5;
 
 fn fnum(reg: FReg) -> u8 {
     match reg {
@@ -52,9 +60,9 @@ fn fnum(reg: FReg) -> u8 {
     }
 }
 
-/// Which integer home registers survive calls (r15 does; r8 and r9 do not).
+/// Which integer home registers survive calls (r15 and r14 do; r8, r9 and rdi do not).
 pub fn i_home_is_callee_saved(n: u8) -> bool {
-    n == 0
+    n <= 1
 }
 
 pub struct Assembler {
@@ -63,6 +71,10 @@ pub struct Assembler {
     localsplus: i32,
     refcounts: RefcountModel,
     dealloc: u64,
+    /// Offset of the last label bound (code there may be reached by a jump).
+    last_bind: usize,
+    /// Double constants read by the code (rip-relative), laid out after it by `finish`.
+    consts: Vec<(Label, u64)>,
 }
 
 impl Assembler {
@@ -73,7 +85,20 @@ impl Assembler {
             localsplus: localsplus as i32,
             refcounts,
             dealloc: dealloc as u64,
+            last_bind: usize::MAX,
+            consts: Vec::new(),
         }
+    }
+
+    /// The label of the constant pool entry holding `value` (one entry per distinct value).
+    fn constant(&mut self, value: f64) -> Label {
+        let bits = value.to_bits();
+        if let Some(&(label, _)) = self.consts.iter().find(|&&(_, b)| b == bits) {
+            return label;
+        }
+        let label = self.ops.new_dynamic_label();
+        self.consts.push((label, bits));
+        label
     }
 
     pub fn new_label(&mut self) -> Label {
@@ -82,6 +107,13 @@ impl Assembler {
 
     pub fn bind(&mut self, label: Label) {
         dynasm!(self.ops ; .arch x64 ; =>label);
+        self.last_bind = self.offset();
+    }
+
+    /// Whether a label is bound at the current offset (then what a register held just
+    /// before is not known to hold on every path reaching here).
+    pub fn at_label(&self) -> bool {
+        self.last_bind == self.offset()
     }
 
     /// Offset of the next byte to be emitted.
@@ -494,14 +526,16 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; cvttsd2si Rq(num(dst)), Rx(fnum(src)));
     }
 
-    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set).
+    /// Jump if `reg` holds an infinity or a NaN (all exponent bits set). Clobbers F5.
     pub fn jump_if_f_nonfinite(&mut self, reg: FReg, label: Label) {
+        debug_assert!(reg != FReg::F5);
+        // x - x is 0 for a finite x and NaN for NaN and the infinities (F5 is scratch).
+        let r = fnum(reg);
         dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(reg))
-            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
-            ; and r11, r10
-            ; cmp r11, r10
-            ; je =>label
+            ; movapd xmm5, Rx(r)
+            ; subsd xmm5, Rx(r)
+            ; ucomisd xmm5, xmm5
+            ; jp =>label
         );
     }
 
@@ -551,6 +585,17 @@ impl Assembler {
             Cond::Gt => dynasm!(self.ops ; .arch x64 ; jg =>label),
             Cond::Ge => dynasm!(self.ops ; .arch x64 ; jge =>label),
         }
+    }
+
+    /// Unsigned compare and jump if `a < b` (a negative `a` counts as huge): one test for
+    /// `0 <= a < b` when `b` is a length.
+    pub fn u_jump_if_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jb =>label);
+    }
+
+    /// Unsigned compare and jump if `a >= b`.
+    pub fn u_jump_if_not_below(&mut self, a: Reg, b: Reg, label: Label) {
+        dynasm!(self.ops ; .arch x64 ; cmp Rq(num(a)), Rq(num(b)) ; jae =>label);
     }
 
     /// Signed compare with a 32-bit immediate and jump.
@@ -613,9 +658,13 @@ impl Assembler {
     }
 
     /// Whether the CPU has fused multiply-add (FMA3); decided once per process.
+    /// `AUTOJIT_NO_FMA=1` makes code as for a CPU without it (to test that code).
     pub fn has_fma() -> bool {
         static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *FMA.get_or_init(|| std::arch::is_x86_feature_detected!("fma"))
+        *FMA.get_or_init(|| {
+            std::env::var_os("AUTOJIT_NO_FMA").is_none_or(|v| v.is_empty() || v == "0")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
     }
 
     /// `dst = a * b - dst`, computed exactly then rounded once (FMA3; check `has_fma`).
@@ -637,27 +686,37 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; sqrtsd Rx(fnum(dst)), Rx(fnum(dst)));
     }
 
-    /// `dst` = the power of two of `src`'s exponent (its bits with the mantissa and sign
-    /// cleared).
-    pub fn f_exponent_power(&mut self, dst: FReg, src: FReg) {
-        dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(src))
-            ; mov r10, QWORD 0x7ff0_0000_0000_0000u64 as i64
-            ; and r11, r10
-            ; movq Rx(fnum(dst)), r11
-        );
+    /// `dst op= k` for a double constant `k` (from the constant pool).
+    pub fn f_arith_const(&mut self, op: FOp, dst: FReg, k: f64) {
+        let (d, c) = (fnum(dst), self.constant(k));
+        match op {
+            FOp::Add => dynasm!(self.ops ; .arch x64 ; addsd Rx(d), QWORD [=>c]),
+            FOp::Sub => dynasm!(self.ops ; .arch x64 ; subsd Rx(d), QWORD [=>c]),
+            FOp::Mul => dynasm!(self.ops ; .arch x64 ; mulsd Rx(d), QWORD [=>c]),
+            FOp::Div => dynasm!(self.ops ; .arch x64 ; divsd Rx(d), QWORD [=>c]),
+        }
     }
 
-    /// Jump unless `reg`'s biased exponent lies in `lo..=hi`.
-    pub fn jump_if_f_exponent_outside(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+    /// `dst = dst * k + addend` for a double constant `k`, computed exactly then rounded once
+    /// (FMA3; check `has_fma`).
+    pub fn f_fused_mul_add_const(&mut self, dst: FReg, k: f64, addend: FReg) {
+        let c = self.constant(k);
+        dynasm!(self.ops ; .arch x64 ; vfmadd132sd Rx(fnum(dst)), Rx(fnum(addend)), QWORD [=>c]);
+    }
+
+    /// Jump unless `2^lo <= reg < 2^hi` (-1022 < lo < hi <= 1023): zero, negative values,
+    /// infinities and NaN jump.
+    pub fn jump_unless_binades(&mut self, reg: FReg, lo: i32, hi: i32, label: Label) {
+        assert!(-1022 < lo && lo < hi && hi <= 1023, "binade range");
+        let r = fnum(reg);
+        let top = self.constant(f64::from_bits(((1023 + hi) as u64) << 52));
+        let bottom = self.constant(f64::from_bits(((1023 + lo) as u64) << 52));
+        // An unordered compare (NaN) sets CF: `jae` falls through, `jb` jumps.
         dynasm!(self.ops ; .arch x64
-            ; movq r11, Rx(fnum(reg))
-            ; shr r11, 52
-            ; and r11d, 0x7ff
-            ; cmp r11d, lo
+            ; ucomisd Rx(r), QWORD [=>top]
+            ; jae =>label
+            ; ucomisd Rx(r), QWORD [=>bottom]
             ; jb =>label
-            ; cmp r11d, hi
-            ; ja =>label
         );
     }
 
@@ -871,7 +930,13 @@ impl Assembler {
     }
 
     /// The assembled bytes, with every label resolved.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        if !self.consts.is_empty() {
+            dynasm!(self.ops ; .arch x64 ; .align 8);
+            for (label, bits) in std::mem::take(&mut self.consts) {
+                dynasm!(self.ops ; .arch x64 ; =>label ; .u64 bits);
+            }
+        }
         self.ops.finalize().map_err(|e| format!("assembler: {e:?}"))
     }
 }
@@ -902,6 +967,31 @@ mod tests {
     }
 
     #[test]
+    fn binade_range_and_constant_pool() {
+        let k = f64::from_bits(0x3ff0_b0b0_b0b0_b0b1);
+        let code = bytes(|a| {
+            let end = a.new_label();
+            a.jump_unless_binades(FReg::F1, -128, 128, end);
+            a.f_fused_mul_add_const(FReg::F4, k, FReg::F1);
+            a.f_arith_const(FOp::Mul, FReg::F2, 2.0);
+            a.f_arith_const(FOp::Add, FReg::F5, k);
+            a.bind(end);
+        });
+        // ucomisd xmm1, [rip+top] ; jae end ; ucomisd xmm1, [rip+bottom] ; jb end ;
+        // vfmadd132sd xmm4, xmm1, [rip+k] ; mulsd xmm2, [rip+two] ; addsd xmm5, [rip+k] ; end:
+        // nop padding to 8 ; top: 2^128 ; bottom: 2^-128 ; k ; two: 2.0 (objdump)
+        let mut expected = vec![
+            0x66, 0x40, 0x0f, 0x2e, 0x0d, 0x37, 0, 0, 0, 0x0f, 0x83, 0x2a, 0, 0, 0, 0x66, 0x40, 0x0f, 0x2e, 0x0d, 0x30, 0, 0,
+            0, 0x0f, 0x82, 0x1b, 0, 0, 0, 0xc4, 0xe2, 0xf1, 0x99, 0x25, 0x29, 0, 0, 0, 0xf2, 0x40, 0x0f, 0x59, 0x15, 0x28,
+            0, 0, 0, 0xf2, 0x40, 0x0f, 0x58, 0x2d, 0x17, 0, 0, 0, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+        ];
+        for value in [2f64.powi(128), 2f64.powi(-128), k, 2.0] {
+            expected.extend_from_slice(&value.to_bits().to_le_bytes());
+        }
+        assert_eq!(code, expected);
+    }
+
+    #[test]
     fn call_arguments_move_without_clobbering() {
         // R3 (rsi) -> arg0 (rdi) and R0 (rax) -> arg1 (rsi): rdi must be written first.
         let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R3), Arg::Reg(Reg::R0)]));
@@ -912,6 +1002,20 @@ mod tests {
         // arg0 (rdi) <- R3 must come first.
         let code = bytes(|a| a.call(0, &[Arg::Reg(Reg::R3), Arg::Reg(Reg::R3)]));
         assert_eq!(&code[..3], &[0x48, 0x89, 0xf7]);
+    }
+
+    #[test]
+    fn unsigned_bounds_checks() {
+        // cmp rcx, rdx ; jb rel32 0 / cmp rcx, rdx ; jae rel32 0 (labels bound right after)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.u_jump_if_below(Reg::R1, Reg::R2, l);
+            a.bind(l);
+            let m = a.new_label();
+            a.u_jump_if_not_below(Reg::R1, Reg::R2, m);
+            a.bind(m);
+        });
+        assert_eq!(code, [0x48, 0x3b, 0xca, 0x0f, 0x82, 0, 0, 0, 0, 0x48, 0x3b, 0xca, 0x0f, 0x83, 0, 0, 0, 0]);
     }
 
     /// Runs the tier-1 inline operations on fake objects and checks every branch both ways.

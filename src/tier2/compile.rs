@@ -8,6 +8,11 @@ use super::LoopCode;
 
 /// Versions of one block (different abstract states reaching it) before further states exit.
 const MAX_BLOCK_VERSIONS: usize = 8;
+
+/// The pow shortcuts' margins (see `prove_candidate`): the exact result lies within this many
+/// ulps of the candidate, with |result| within 2^+-128 (narrow) or 2^+-800 (wide).
+const NARROW_MARGIN: f64 = 0.4795;
+const WIDE_MARGIN: f64 = 0.45;
 use crate::backend::{Arg, Assembler, Cond, FOp, FReg, IOp, Label, Reg};
 use crate::bytecode::{Bytecode, Flow, Op};
 use crate::cpython::{self, InterpreterFrame};
@@ -84,10 +89,36 @@ struct Compiler<'a> {
     current: usize,
     /// Loop nesting weight of each position (10 per level).
     weights: Vec<u64>,
+    /// Array, list and tuple facts read at entry.
+    cached: Vec<Cached>,
+    /// Stack depths holding loaded doubles not yet checked to be finite (see
+    /// `passes_unchecked`), and whether the instruction being compiled left one.
+    unchecked: Vec<u32>,
+    loaded_unchecked: bool,
+    /// The last slot store: (code offset after it, slot, register stored). A load of the
+    /// same slot into the same register right after it (no label between) is left out.
+    just_stored: Option<(usize, u32, Stored)>,
+    /// Paths laid out after the code (a range loop's end).
+    cold: Vec<ColdPath>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
     usage: HashMap<u32, (u64, u64)>,
+}
+
+/// A path laid out after the code: optionally drop the object in a frame slot (a finished
+/// loop's iterator), then continue at `then`.
+struct ColdPath {
+    label: Label,
+    release: Option<u32>,
+    then: Label,
+}
+
+/// The register a slot store wrote from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    I(Reg),
+    F(FReg),
 }
 
 /// Which spill slots live in which home registers for a whole unit.
@@ -162,10 +193,12 @@ pub fn compile_loop(
     if key.len() != (nl + depth) as usize {
         return Err("entry key does not match the frame".into());
     }
-    let layout = Layout { nl, ss: ss + 1 };
+    let cached = cache_plan(&key, nl);
+    // Cache slots, then the back-edge counter.
+    let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum::<u32>() + 1 };
 
     // The entry state, from the observed types.
-    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![] };
+    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![], seq_iters: vec![] };
     let mut locals = Vec::new();
     for (k, ty) in key[..nl as usize].iter().enumerate() {
         let k = k as u32;
@@ -197,11 +230,16 @@ pub fn compile_loop(
     }
     let mut stack = Vec::new();
     for (d, ty) in key[nl as usize..].iter().enumerate() {
-        stack.push(if *ty == EntryTy::RangeIter {
-            entry_map.range_iters.push(d as u32);
-            Slot::RangeIter { real: true }
-        } else {
-            Slot::EntryObj
+        stack.push(match *ty {
+            EntryTy::RangeIter => {
+                entry_map.range_iters.push(d as u32);
+                Slot::RangeIter { real: true }
+            }
+            EntryTy::SeqIter(kind) => {
+                entry_map.seq_iters.push(d as u32);
+                Slot::SeqIter(kind)
+            }
+            _ => Slot::EntryObj,
         });
     }
     let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
@@ -221,14 +259,14 @@ pub fn compile_loop(
     // Two passes: the first learns which slots are used most, the second keeps those in
     // registers.
     let first_pass = compile_pass(&bc, tier1, layout, region.clone(), targets.clone(), &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, SlotMap::default())?;
+        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, &cached, SlotMap::default())?;
     let map = if super::REGISTER_HOMES.load(std::sync::atomic::Ordering::Relaxed) {
         SlotMap::choose(&first_pass.usage)
     } else {
         SlotMap::default()
     };
     let pass = compile_pass(&bc, tier1, layout, region, targets, &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state, &entry_map, &weights, map)?;
+        &guard_exits, header_pos, entry_state, &entry_map, &weights, &cached, map)?;
     let _ = py;
     if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
         // Debugging aid: the machine code, for `objdump -D -b binary -mi386:x86-64`.
@@ -250,6 +288,70 @@ pub fn compile_loop(
         compiled_at_backedges: 0,
         entries: Default::default(),
     })
+}
+
+/// Facts about an array, list or tuple that cannot change while tier-2 code runs: it runs
+/// no Python code (anything that could is an exit) and never rebinds such a local or
+/// replaces an iterator's sequence, so nothing can reshape, resize or replace the object
+/// until the next exit. They are read once at entry into cache slots, starting at `first`.
+#[derive(Clone, Copy)]
+struct Cached {
+    /// The frame slot (local, or stack position after the locals) holding the object, or
+    /// (`through_iter`) the iterator whose sequence it is.
+    slot: u32,
+    through_iter: bool,
+    ty: EntryTy,
+    first: u32,
+}
+
+impl Cached {
+    /// Arrays: data pointer, then each dimension, then each stride. Lists and tuples: size
+    /// and the address of the first item pointer.
+    fn slots(&self) -> u32 {
+        match self.ty {
+            EntryTy::Array { ndim, .. } => 1 + 2 * ndim as u32,
+            _ => 2,
+        }
+    }
+    fn data(&self) -> u32 {
+        self.first
+    }
+    fn dim(&self, axis: u32) -> u32 {
+        self.first + 1 + axis
+    }
+    fn stride(&self, axis: u32) -> u32 {
+        match self.ty {
+            EntryTy::Array { ndim, .. } => self.first + 1 + ndim as u32 + axis,
+            _ => unreachable!("only arrays have strides"),
+        }
+    }
+    fn size(&self) -> u32 {
+        debug_assert!(!matches!(self.ty, EntryTy::Array { .. }), "an array's length is dim(0)");
+        self.first
+    }
+    fn items(&self) -> u32 {
+        self.first + 1
+    }
+}
+
+/// Cache slots for every array, list and tuple local, and for the sequence of every list,
+/// tuple and array iterator on the stack.
+fn cache_plan(key: &[EntryTy], nl: u32) -> Vec<Cached> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (k, ty) in key.iter().enumerate() {
+        let (ty, through_iter) = match *ty {
+            EntryTy::Array { .. } | EntryTy::List | EntryTy::Tuple if (k as u32) < nl => (*ty, false),
+            EntryTy::SeqIter(SeqKind::List) => (EntryTy::List, true),
+            EntryTy::SeqIter(SeqKind::Tuple) => (EntryTy::Tuple, true),
+            EntryTy::SeqIter(SeqKind::Array(dtype)) => (EntryTy::Array { ndim: 1, writeable: false, dtype }, true),
+            _ => continue,
+        };
+        let c = Cached { slot: k as u32, through_iter, ty, first: next };
+        next += c.slots();
+        out.push(c);
+    }
+    out
 }
 
 struct Pass {
@@ -276,6 +378,7 @@ fn compile_pass(
     entry_state: State,
     entry_map: &EntryMap,
     weights: &[u64],
+    cached: &[Cached],
     map: SlotMap,
 ) -> Result<Pass, String> {
     let mut c = Compiler {
@@ -306,6 +409,11 @@ fn compile_pass(
         },
         current: header_pos,
         weights: weights.to_vec(),
+        cached: cached.to_vec(),
+        unchecked: Vec::new(),
+        loaded_unchecked: false,
+        just_stored: None,
+        cold: Vec::new(),
         map,
         usage: HashMap::new(),
     };
@@ -315,11 +423,22 @@ fn compile_pass(
     c.asm.reserve_spill(spill_bytes);
     c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(entry_map as *const EntryMap as u64)]);
     c.reload(true);
+    c.read_cached_facts();
     let first = c.version(header_pos, entry_state);
     c.asm.jump(first);
     while let Some((pos, state, label)) = c.work.pop() {
         c.asm.bind(label);
         c.run(pos, state)?;
+    }
+    // Rarely taken paths, out of the loops' way.
+    for cold in std::mem::take(&mut c.cold) {
+        c.asm.bind(cold.label);
+        if let Some(slot) = cold.release {
+            c.flush(false);
+            c.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm(slot as u64)]);
+            c.reload(false);
+        }
+        c.asm.jump(cold.then);
     }
     // Exit stubs: box everything back, leave the spill area, continue in tier 1.
     let mut exit_maps = Vec::new();
@@ -421,9 +540,10 @@ impl<'a> Compiler<'a> {
                 Slot::Null => SlotFill::Null,
                 Slot::EntryObj => SlotFill::Keep,
                 Slot::RangeIter { real: true } => SlotFill::RangeIterWriteback,
+                Slot::SeqIter(_) => SlotFill::SeqIterWriteback,
                 Slot::RangeIter { real: false } => SlotFill::NewRangeIter,
-                Slot::Range => SlotFill::NewRange,
-                Slot::Tuple(n, origins) => SlotFill::Tuple(n, origins),
+                Slot::Range { .. } => SlotFill::NewRange,
+                Slot::Tuple(n, items) => SlotFill::Tuple(n, items),
             })
             .collect();
         let label = self.asm.new_label();
@@ -437,6 +557,7 @@ impl<'a> Compiler<'a> {
             reason,
             site,
             taken: Default::default(),
+            backedges: (self.backedges != 0).then(|| (self.backedges, self.backedge_slot())),
         };
         if resume == 0 {
             // No tier-1 code to continue in: refuse the whole compilation.
@@ -448,15 +569,23 @@ impl<'a> Compiler<'a> {
 
     /// Compile from `pos` in `state` until control leaves the straight line.
     fn run(&mut self, mut pos: usize, mut state: State) -> Result<(), String> {
+        self.unchecked.clear();
         loop {
             let instr = &self.bc.instrs[pos];
+            if !self.passes_unchecked(instr, &state) {
+                self.check_unchecked(pos, &state);
+            }
             let before = state.clone();
             self.current = pos;
+            let depth = Self::depth(&state);
             match self.gen(pos, &mut state) {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
+                    self.track_unchecked(instr, depth, &state);
                     pos += 1;
                     if !self.region.contains(&pos) || self.targets.contains(&pos) {
+                        // Block versions hold finite doubles only.
+                        self.check_unchecked(pos, &state);
                         let label = self.version(pos, state);
                         self.asm.jump(label);
                         return Ok(());
@@ -473,11 +602,72 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Count a loop back-edge in the code's state, as tier 1 does (explain() shows it; on
-    /// 3.11 it tells when CPython would have quickened the code).
+    // --- doubles loaded but not yet known to be finite ------------------------------------
+    //
+    // Unboxed doubles are finite: comparisons, min/max, conversions and stores rely on it, and
+    // an arithmetic result that is not finite exits before the operation (numpy warns there,
+    // and CPython's float ** raises). A NaN or infinity read from an array or a list is no
+    // error, though, just a value tier 2 leaves to the interpreter; and `+`, `-` and `*` turn a
+    // non-finite operand into a non-finite result, which their own check catches. So a loaded
+    // double is checked only when something other than these operations is about to use it
+    // (or the block ends): most loads in arithmetic need no check of their own.
+
+    /// Whether `instr` may run with unchecked doubles on the stack: loads and pushes, and
+    /// `+ - *` on doubles (whose result check covers their operands).
+    fn passes_unchecked(&self, instr: &crate::bytecode::Instr, state: &State) -> bool {
+        match instr.op {
+            Op::LOAD_FAST | Op::LOAD_FAST_CHECK | Op::LOAD_CONST | Op::NOP | Op::BINARY_SUBSCR | Op::BUILD_TUPLE => true,
+            Op::BINARY_OP => {
+                let d = state.stack.len();
+                let float = |s: &Slot| matches!(s, Slot::F(..));
+                matches!(instr.arg, 0 | 13 | 10 | 23 | 5 | 18)
+                    && d >= 2
+                    && (float(&state.stack[d - 2]) || float(&state.stack[d - 1]))
+                    && !state.stack[d - 2..].iter().any(|s| matches!(s, Slot::N(..)))
+            }
+            _ => false,
+        }
+    }
+
+    /// After an instruction that passed: its operands are covered, and a double it loaded is
+    /// unchecked.
+    fn track_unchecked(&mut self, instr: &crate::bytecode::Instr, depth: u32, state: &State) {
+        match instr.op {
+            Op::BINARY_OP => self.unchecked.retain(|&d| d + 2 < depth),
+            Op::BUILD_TUPLE => self.unchecked.retain(|&d| d + instr.arg < depth),
+            Op::BINARY_SUBSCR => {
+                self.unchecked.retain(|&d| d + 2 < depth);
+                if self.loaded_unchecked {
+                    self.unchecked.push(depth - 2);
+                }
+            }
+            _ => {}
+        }
+        self.loaded_unchecked = false;
+        debug_assert!(self.unchecked.iter().all(|&d| (d as usize) < state.stack.len()));
+    }
+
+    /// Exit at `pos` (the state there holds the values as they are) for any unchecked double
+    /// that is not finite.
+    fn check_unchecked(&mut self, pos: usize, state: &State) {
+        if self.unchecked.is_empty() {
+            return;
+        }
+        let exit = self.exit(pos, state, true, "nonfinite_value");
+        for d in std::mem::take(&mut self.unchecked) {
+            let slot = state.stack[d as usize];
+            if self.load_f(FReg::F0, &slot).is_some() {
+                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+            }
+        }
+    }
+
+    /// Count a loop back-edge, as tier 1 does (explain() shows the code state's count; on
+    /// 3.11 it tells when CPython would have quickened the code): in a spill slot, added to
+    /// the code state's counter at every exit.
     fn count_backedge(&mut self) {
         if self.backedges != 0 {
-            self.asm.increment_u64_at(self.backedges);
+            self.slot_add_imm(self.backedge_slot(), 1);
         }
     }
 
@@ -499,6 +689,9 @@ impl<'a> Compiler<'a> {
 
     fn sl_i(&mut self, dst: Reg, slot: u32) {
         self.note_use(slot, false);
+        if self.just_stored == Some((self.asm.offset(), slot, Stored::I(dst))) && !self.asm.at_label() {
+            return; // the register still holds what was just stored there
+        }
         match self.map.ints.get(&slot) {
             Some(&n) => self.asm.mov(dst, Reg::Home(n)),
             None => self.asm.load_spill(dst, slot),
@@ -511,10 +704,15 @@ impl<'a> Compiler<'a> {
             Some(&n) => self.asm.mov(Reg::Home(n), src),
             None => self.asm.store_spill(slot, src),
         }
+        self.just_stored = Some((self.asm.offset(), slot, Stored::I(src)));
     }
 
     fn sl_f(&mut self, dst: FReg, slot: u32) {
+        let slot = self.layout.float_view(slot);
         self.note_use(slot, true);
+        if self.just_stored == Some((self.asm.offset(), slot, Stored::F(dst))) && !self.asm.at_label() {
+            return; // the register still holds what was just stored there
+        }
         match self.map.floats.get(&slot) {
             Some(&n) => self.asm.f_mov(dst, FReg::Home(n)),
             None => self.asm.load_spill_f(dst, slot),
@@ -522,11 +720,69 @@ impl<'a> Compiler<'a> {
     }
 
     fn ss_f(&mut self, slot: u32, src: FReg) {
+        let slot = self.layout.float_view(slot);
         self.note_use(slot, true);
         match self.map.floats.get(&slot) {
             Some(&n) => self.asm.f_mov(FReg::Home(n), src),
             None => self.asm.store_spill_f(slot, src),
         }
+        self.just_stored = Some((self.asm.offset(), slot, Stored::F(src)));
+    }
+
+    /// `slot += imm`, in place when the slot lives in a register; the register holding the
+    /// new value.
+    fn slot_add_imm(&mut self, slot: u32, imm: i32) -> Reg {
+        self.note_use(slot, false);
+        if let Some(&n) = self.map.ints.get(&slot) {
+            self.asm.i_add_imm(Reg::Home(n), imm);
+            return Reg::Home(n);
+        }
+        self.sl_i(Reg::R0, slot);
+        self.asm.i_add_imm(Reg::R0, imm);
+        self.ss_i(slot, Reg::R0);
+        Reg::R0
+    }
+
+    /// `slot += src`, in place when the slot lives in a register (R1 clobbered otherwise).
+    fn slot_add(&mut self, slot: u32, src: Reg) {
+        self.note_use(slot, false);
+        if let Some(&n) = self.map.ints.get(&slot) {
+            self.asm.i_add(Reg::Home(n), src);
+            return;
+        }
+        self.sl_i(Reg::R1, slot);
+        self.asm.i_add(Reg::R1, src);
+        self.ss_i(slot, Reg::R1);
+    }
+
+    /// Copy an integer into `dst`: one move when both live in registers.
+    fn copy_i(&mut self, dst: u32, src: Home) {
+        if let Home::Spill(s) = src {
+            if let (Some(&d), Some(&r)) = (self.map.ints.get(&dst), self.map.ints.get(&s)) {
+                self.note_use(s, false);
+                self.note_use(dst, false);
+                self.asm.mov(Reg::Home(d), Reg::Home(r));
+                return;
+            }
+        }
+        self.load_i(Reg::R0, src);
+        self.ss_i(dst, Reg::R0);
+    }
+
+    /// Copy a double into `dst`'s float view: one move when both live in registers.
+    fn copy_f(&mut self, dst: u32, src: &Slot) -> Option<()> {
+        if let Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) = *src {
+            let (fs, fd) = (self.layout.float_view(s), self.layout.float_view(dst));
+            if let (Some(&d), Some(&r)) = (self.map.floats.get(&fd), self.map.floats.get(&fs)) {
+                self.note_use(fs, true);
+                self.note_use(fd, true);
+                self.asm.f_mov(FReg::Home(d), FReg::Home(r));
+                return Some(());
+            }
+        }
+        self.load_f(FReg::F0, src)?;
+        self.ss_f(dst, FReg::F0);
+        Some(())
     }
 
     /// Write register-resident slots back to memory (before anything reads the spill area,
@@ -554,6 +810,74 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Entry: read each array's data pointer, dimensions and strides, and each list's or
+    /// tuple's size and items, into their cache slots.
+    fn read_cached_facts(&mut self) {
+        use super::numpy::{ARRAY_DATA, ARRAY_DIMS, ARRAY_STRIDES};
+        self.asm.load_imm(Reg::R0, 0);
+        self.ss_i(self.backedge_slot(), Reg::R0);
+        for c in self.cached.clone() {
+            self.asm.load_slot(Reg::R3, c.slot);
+            if c.through_iter {
+                self.asm.load_field(Reg::R3, Reg::R3, 24); // it_seq
+            }
+            match c.ty {
+                EntryTy::Array { ndim, .. } => {
+                    self.asm.load_field(Reg::R0, Reg::R3, ARRAY_DATA);
+                    self.ss_i(self.layout.cache(c.data()), Reg::R0);
+                    for axis in 0..ndim as u32 {
+                        self.asm.load_field(Reg::R1, Reg::R3, ARRAY_DIMS);
+                        self.asm.load_field(Reg::R0, Reg::R1, 8 * axis as i32);
+                        self.ss_i(self.layout.cache(c.dim(axis)), Reg::R0);
+                        self.asm.load_field(Reg::R1, Reg::R3, ARRAY_STRIDES);
+                        self.asm.load_field(Reg::R0, Reg::R1, 8 * axis as i32);
+                        self.ss_i(self.layout.cache(c.stride(axis)), Reg::R0);
+                    }
+                }
+                EntryTy::List => {
+                    self.asm.load_field(Reg::R0, Reg::R3, 16); // ob_size
+                    self.ss_i(self.layout.cache(c.size()), Reg::R0);
+                    self.asm.load_field(Reg::R0, Reg::R3, 24); // ob_item
+                    self.ss_i(self.layout.cache(c.items()), Reg::R0);
+                }
+                _ => {
+                    self.asm.load_field(Reg::R0, Reg::R3, 16); // ob_size
+                    self.ss_i(self.layout.cache(c.size()), Reg::R0);
+                    self.asm.i_add_imm(Reg::R3, 24); // &ob_item[0], inline
+                    self.ss_i(self.layout.cache(c.items()), Reg::R3);
+                }
+            }
+        }
+    }
+
+    /// The cached facts of local `k`.
+    /// The spill slot counting back-edges since entry (after the cache slots; zeroed at entry,
+    /// added to the code state's counter at exit).
+    fn backedge_slot(&self) -> u32 {
+        self.layout.cache(self.layout.cached - 1)
+    }
+
+    fn cached_of(&self, k: u32) -> Option<Cached> {
+        self.cached.iter().find(|c| c.slot == k && !c.through_iter).copied()
+    }
+
+    /// The cached facts of the sequence of the iterator at stack position `d`.
+    fn cached_of_iter(&self, d: u32) -> Option<Cached> {
+        self.cached.iter().find(|c| c.slot == self.layout.nl + d && c.through_iter).copied()
+    }
+
+    /// `index` (in R0) made a valid offset for a sequence of `length` (loaded into R1):
+    /// a negative index counts from the end, as numpy and lists do; `exit` if out of range.
+    fn bounds_check(&mut self, length: u32, exit: Label) {
+        let ok = self.asm.new_label();
+        self.sl_i(Reg::R1, self.layout.cache(length));
+        // 0 <= index < length in one unsigned compare; only negative indices go on.
+        self.asm.u_jump_if_below(Reg::R0, Reg::R1, ok);
+        self.asm.i_add(Reg::R0, Reg::R1);
+        self.asm.u_jump_if_not_below(Reg::R0, Reg::R1, exit);
+        self.asm.bind(ok);
+    }
+
     // --- loading operands ----------------------------------------------------------------
 
     fn load_i(&mut self, dst: Reg, home: Home) {
@@ -578,10 +902,24 @@ impl<'a> Compiler<'a> {
         Some(())
     }
 
+    /// A double operand where it is: its home register when it lives in one, else loaded
+    /// into `scratch`.
+    fn f_operand(&mut self, slot: &Slot, scratch: FReg) -> Option<FReg> {
+        if let Slot::F(_, Home::Spill(s), _) | Slot::N(NKind::F32, Home::Spill(s), _) = *slot {
+            let view = self.layout.float_view(s);
+            if let Some(&n) = self.map.floats.get(&view) {
+                self.note_use(view, true);
+                return Some(FReg::Home(n));
+            }
+        }
+        self.load_f(scratch, slot)?;
+        Some(scratch)
+    }
+
     fn refers_to_local(state: &State, k: u32) -> bool {
         state.stack.iter().any(|s| match *s {
             Slot::F(_, _, Origin::Local(j)) | Slot::I(_, Origin::Local(j)) | Slot::N(_, _, Origin::Local(j)) | Slot::LocalObj(j, _) => j == k,
-            Slot::Tuple(n, origins) => origins[..n as usize].contains(&Origin::Local(k)),
+            Slot::Tuple(n, items) => items[..n as usize].iter().any(|&(_, o)| o == Origin::Local(k)),
             _ => false,
         })
     }
@@ -658,11 +996,9 @@ impl<'a> Compiler<'a> {
                             // Copy doubles as doubles and ints as ints, so that each slot has
                             // one kind and may live in a register.
                             if matches!(value, Slot::F(..) | Slot::N(NKind::F32, ..)) {
-                                self.load_f(FReg::F0, &value)?;
-                                self.ss_f(target, FReg::F0);
+                                self.copy_f(target, &value)?;
                             } else {
-                                self.load_i(Reg::R0, home);
-                                self.ss_i(target, Reg::R0);
+                                self.copy_i(target, home);
                             }
                         }
                         let origin = match origin {
@@ -685,7 +1021,7 @@ impl<'a> Compiler<'a> {
                 Some(Step::Next)
             }
             Op::POP_TOP => match state.stack.last()? {
-                Slot::EntryObj | Slot::RangeIter { real: true } => None,
+                Slot::EntryObj | Slot::RangeIter { real: true } | Slot::SeqIter(_) => None,
                 _ => {
                     state.stack.pop();
                     Some(Step::Next)
@@ -757,18 +1093,25 @@ impl<'a> Compiler<'a> {
             Op::BINARY_SUBSCR if d >= 2 => self.gen_subscr(pos, state),
             Op::STORE_SUBSCR if d >= 3 => self.gen_store_subscr(pos, state),
             Op::BUILD_TUPLE if (2..=3).contains(&instr.arg) && d >= instr.arg => {
-                // An index tuple of ints, kept in the range spills of its stack position.
+                // An index tuple of ints, built at compile time: constants and locals stay
+                // where they are; values computed on the stack move to the range spills of
+                // the tuple's position, which nothing else writes while the tuple lives.
                 let n = instr.arg;
                 let p = d - n;
-                let mut origins = [Origin::Fresh; 3];
+                let mut items = [(Home::Imm(0), Origin::Fresh); 3];
                 for i in 0..n {
                     let Slot::I(h, o) = state.stack[(p + i) as usize] else { return None };
-                    origins[i as usize] = o;
-                    self.load_i(Reg::R0, h);
-                    self.ss_i(self.layout.range(p, i), Reg::R0);
+                    items[i as usize] = match (h, o) {
+                        (Home::Imm(_), _) | (_, Origin::Local(_)) => (h, o),
+                        _ => {
+                            self.load_i(Reg::R0, h);
+                            self.ss_i(self.layout.range(p, i), Reg::R0);
+                            (Home::Spill(self.layout.range(p, i)), o)
+                        }
+                    };
                 }
                 state.stack.truncate(p as usize);
-                state.stack.push(Slot::Tuple(n as u8, origins));
+                state.stack.push(Slot::Tuple(n as u8, items));
                 Some(Step::Next)
             }
             _ => None,
@@ -779,16 +1122,11 @@ impl<'a> Compiler<'a> {
         let name = *self.names.get((arg >> 1) as usize)?;
         let py = unsafe { Python::assume_attached() };
         let found = unsafe { lookup_global(py, self.frame, name) };
-        let builtins = py.import("builtins").ok()?;
-        let math = py.import("sys").ok()?.getattr("modules").ok()?.get_item("math").ok();
+        // Looked up in sys.modules at C level: compiling runs no Python code (see gc_pause).
+        let builtins = super::state::loaded_module(py, c"builtins")?;
+        let math = super::state::loaded_module(py, c"math");
         // The builtins module's own C functions, not whatever `builtins.len` is rebound to.
-        let genuine = |name: &str| {
-            let value = unsafe { Bound::from_borrowed_ptr(py, found as *mut PyObject) };
-            found != 0
-                && unsafe { PyCFunction_Check(found as *mut PyObject) } != 0
-                && value.getattr("__self__").ok().is_some_and(|s| s.is(&builtins))
-                && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(name)
-        };
+        let genuine = |name: &str| unsafe { is_module_function(found, builtins.as_ptr(), name) };
         let kind = if found == std::ptr::addr_of!(PyRange_Type) as usize {
             Builtin::Range
         } else if found == std::ptr::addr_of!(PyLong_Type) as usize {
@@ -826,15 +1164,11 @@ impl<'a> Compiler<'a> {
         let attr: String = name_obj.extract().ok()?;
         let (_, which) = MathFn::ALL.iter().find(|(n, _)| *n == attr)?;
         let module_obj = unsafe { Bound::from_borrowed_ptr(py, module as *mut PyObject) };
-        let value = module_obj.getattr(attr.as_str()).ok()?;
+        let function = unsafe { super::state::module_attribute(module as *mut PyObject, name) };
         // Only the math module's own C function of that name (not a rebound attribute).
-        let genuine = unsafe { PyCFunction_Check(value.as_ptr()) } != 0
-            && value.getattr("__self__").ok().is_some_and(|s| s.is(&module_obj))
-            && value.getattr("__name__").ok().and_then(|n| n.extract::<String>().ok()).as_deref() == Some(attr.as_str());
-        if !genuine {
+        if !unsafe { is_module_function(function, module as *mut PyObject, &attr) } {
             return None;
         }
-        let function = value.as_ptr() as usize;
         self.assumptions.push(super::Assumption {
             name: name_obj.unbind(),
             module: Some(module_obj.unbind()),
@@ -1135,18 +1469,15 @@ impl<'a> Compiler<'a> {
                 self.ss_i(self.layout.range(base, 1), Reg::R1);
                 self.ss_i(self.layout.range(base, 2), Reg::R2);
                 state.stack.truncate(base as usize);
-                state.stack.push(Slot::Range);
+                state.stack.push(Slot::Range { unit_step: step == Home::Imm(1) });
                 Some(Step::Next)
             }
             (Builtin::Len, 1) => {
                 let Slot::LocalObj(k, ty) = args[0] else { return None };
-                self.asm.load_slot(Reg::R1, k);
+                let c = self.cached_of(k)?;
                 match ty {
-                    EntryTy::Array { .. } => {
-                        self.asm.load_field(Reg::R1, Reg::R1, super::numpy::ARRAY_DIMS);
-                        self.asm.load_field(Reg::R0, Reg::R1, 0);
-                    }
-                    EntryTy::List | EntryTy::Tuple => self.asm.load_field(Reg::R0, Reg::R1, 16), // ob_size
+                    EntryTy::Array { .. } => self.sl_i(Reg::R0, self.layout.cache(c.dim(0))),
+                    EntryTy::List | EntryTy::Tuple => self.sl_i(Reg::R0, self.layout.cache(c.size())),
                     _ => return None,
                 }
                 let home = self.layout.stack(base);
@@ -1160,20 +1491,30 @@ impl<'a> Compiler<'a> {
     }
 
     fn gen_get_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
-        if *state.stack.last()? != Slot::Range {
-            return None;
-        }
+        let Slot::Range { unit_step } = *state.stack.last()? else { return None };
         let p = Self::depth(state) - 1;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "range_too_long");
-        // range_len(start, stop, step): load from the range spills.
-        self.sl_i(Reg::R1, self.layout.range(p, 0));
-        self.sl_i(Reg::R2, self.layout.range(p, 1));
-        self.sl_i(Reg::R3, self.layout.range(p, 2));
-        self.flush(false);
-        self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
-        self.reload(false);
-        self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+        if unit_step {
+            // range(start, stop): stop - start values, or none; a length beyond a C long
+            // (the subtraction overflows) makes CPython's other iterator: exit.
+            let nonempty = self.asm.new_label();
+            self.sl_i(Reg::R0, self.layout.range(p, 1));
+            self.sl_i(Reg::R1, self.layout.range(p, 0));
+            self.asm.i_arith(IOp::Sub, Reg::R0, Reg::R1, exit);
+            self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonempty);
+            self.asm.load_imm(Reg::R0, 0);
+            self.asm.bind(nonempty);
+        } else {
+            // range_len(start, stop, step): load from the range spills.
+            self.sl_i(Reg::R1, self.layout.range(p, 0));
+            self.sl_i(Reg::R2, self.layout.range(p, 1));
+            self.sl_i(Reg::R3, self.layout.range(p, 2));
+            self.flush(false);
+            self.asm.call(exits::range_len as usize, &[Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Reg(Reg::R3)]);
+            self.reload(false);
+            self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
+        }
         self.sl_i(Reg::R1, self.layout.range(p, 2));
         self.ss_i(self.layout.range(p, 1), Reg::R1);
         self.ss_i(self.layout.range(p, 2), Reg::R0);
@@ -1183,32 +1524,96 @@ impl<'a> Compiler<'a> {
     }
 
     fn gen_for_iter(&mut self, pos: usize, state: &mut State) -> Option<Step> {
+        if let Slot::SeqIter(kind) = *state.stack.last()? {
+            return self.gen_for_iter_seq(pos, kind, state);
+        }
         let Slot::RangeIter { real } = *state.stack.last()? else { return None };
         let p = Self::depth(state) - 1;
         let instr = &self.bc.instrs[pos];
         let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
         let mut done_state = state.clone();
         done_state.stack.pop();
-        let more = self.asm.new_label();
-        self.sl_i(Reg::R0, self.layout.range(p, 2));
-        self.asm.i_jump_if_imm(Cond::Gt, Reg::R0, 0, more);
-        if real {
-            self.flush(false);
-            self.asm.call(exits::release_slot as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
-            self.reload(false);
-        }
+        // remaining -= 1; below zero, the loop is over (its end laid out of line: the
+        // counter is dead there).
+        let remaining = self.slot_add_imm(self.layout.range(p, 2), -1);
+        let end = self.asm.new_label();
+        self.asm.i_jump_if_imm(Cond::Lt, remaining, 0, end);
         let done = self.version(exhausted_pos, done_state);
-        self.asm.jump(done);
-        self.asm.bind(more);
+        self.cold.push(ColdPath { label: end, release: real.then_some(self.layout.nl + p), then: done });
+        // The value is `next`; next += step.
         self.sl_i(Reg::R1, self.layout.range(p, 0));
         let home = self.layout.stack(p + 1);
         self.ss_i(home, Reg::R1);
         self.sl_i(Reg::R2, self.layout.range(p, 1));
-        self.asm.i_add(Reg::R1, Reg::R2);
-        self.ss_i(self.layout.range(p, 0), Reg::R1);
-        self.asm.i_add_imm(Reg::R0, -1);
-        self.ss_i(self.layout.range(p, 2), Reg::R0);
+        self.slot_add(self.layout.range(p, 0), Reg::R2);
         state.stack.push(Slot::I(Home::Spill(home), Origin::Fresh));
+        Some(Step::Next)
+    }
+
+    /// FOR_ITER over a list, tuple or one-dimensional array: the next item as the iterator
+    /// gives it (list and tuple items guarded to the type compiled for, array elements as
+    /// numpy's scalars), the index kept in the position's first range spill.
+    fn gen_for_iter_seq(&mut self, pos: usize, kind: SeqKind, state: &mut State) -> Option<Step> {
+        let p = Self::depth(state) - 1;
+        let c = self.cached_of_iter(p)?;
+        let instr = &self.bc.instrs[pos];
+        let exhausted_pos = self.bc.position(instr.for_iter_exit())?;
+        let pre = state.clone();
+        let mut done_state = state.clone();
+        done_state.stack.pop();
+        let ints = match kind {
+            SeqKind::List | SeqKind::Tuple => unsafe {
+                let iter = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * (self.layout.nl + p) as usize);
+                Self::sequence_of_ints(exits::seq_iter_read(iter).1)
+            },
+            SeqKind::Array(_) => false,
+        };
+        let exit = self.exit(pos, &pre, true, if matches!(kind, SeqKind::Array(_)) { "nonfinite_value" } else { "list_item" });
+        let more = self.asm.new_label();
+        let length = match kind {
+            SeqKind::Array(_) => c.dim(0),
+            SeqKind::List | SeqKind::Tuple => c.size(),
+        };
+        self.sl_i(Reg::R0, self.layout.range(p, 0));
+        self.sl_i(Reg::R1, self.layout.cache(length));
+        self.asm.i_jump_if(Cond::Lt, Reg::R0, Reg::R1, more);
+        // The end: the iterator lets go of its sequence and is dropped, unless that would
+        // free the sequence (then the interpreter ends the loop).
+        let handed_over = self.exit(pos, &pre, false, "loop_exit");
+        self.flush(false);
+        self.asm.call(exits::finish_seq_iter as usize, &[Arg::Frame, Arg::Imm((self.layout.nl + p) as u64)]);
+        self.reload(false);
+        self.asm.jump_if_zero(Reg::R0, handed_over);
+        let done = self.version(exhausted_pos, done_state);
+        self.asm.jump(done);
+        self.asm.bind(more);
+        let item = match kind {
+            SeqKind::List | SeqKind::Tuple => {
+                self.sl_i(Reg::R1, self.layout.cache(c.items()));
+                self.asm.load_imm(Reg::R2, 8);
+                self.asm.i_mul(Reg::R2, Reg::R0);
+                self.asm.i_add(Reg::R1, Reg::R2);
+                self.asm.load_field(Reg::R1, Reg::R1, 0);
+                let item = self.unbox_item(ints, exit, p + 1);
+                if let Slot::F(..) = item {
+                    self.load_f(FReg::F0, &item)?;
+                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                }
+                item
+            }
+            SeqKind::Array(dtype) => {
+                self.sl_i(Reg::S0, self.layout.cache(c.data()));
+                self.sl_i(Reg::R2, self.layout.cache(c.stride(0)));
+                self.asm.i_mul(Reg::R2, Reg::R0);
+                self.asm.i_add(Reg::S0, Reg::R2);
+                self.uses_numpy = true;
+                self.load_element(dtype, p + 1, Some(exit))
+            }
+        };
+        self.sl_i(Reg::R0, self.layout.range(p, 0));
+        self.asm.i_add_imm(Reg::R0, 1);
+        self.ss_i(self.layout.range(p, 0), Reg::R0);
+        state.stack.push(item);
         Some(Step::Next)
     }
 
@@ -1452,25 +1857,33 @@ impl<'a> Compiler<'a> {
                 // even for an exponent of 2: on this machine's glibc pow(x, 2.0) differs from
                 // x * x in the last bit for some x, so the multiply would not be exact.
                 self.load_f(FReg::F0, &a)?;
-                if kind == FKind::Float {
-                    // CPython's float_pow special-cases zero and negative bases.
-                    self.asm.f_load_bits(FReg::F2, 0);
-                    self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
-                }
                 let squaring = matches!(b, Slot::I(Home::Imm(2), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 2.0f64.to_bits());
                 let square_root = matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 0.5f64.to_bits());
                 let cubing = matches!(b, Slot::I(Home::Imm(3), _))
                     || matches!(b, Slot::F(_, Home::Imm(bits), _) if bits == 3.0f64.to_bits());
+                // `done`: pow's result (or x itself), checked below as pow's is; `proved`: a
+                // shortcut's result, finite and normal by its range test.
                 let done = self.asm.new_label();
-                if squaring {
-                    self.exact_square(done);
-                } else if square_root {
-                    self.exact_sqrt(done);
-                } else if cubing {
-                    self.exact_cube(done);
-                } else if let Slot::I(hb @ Home::Spill(_), _) = b {
-                    self.small_int_power(hb, done);
+                let proved = self.asm.new_label();
+                if crate::libm::pow_shortcuts() {
+                    // A negative Python float base: float_pow returns pow(-x, y), negated
+                    // for an odd y. Each shortcut's answer for -x is its answer for x, negated
+                    // for an odd y, so it agrees there too (the square root refuses -x).
+                    if squaring {
+                        self.exact_square(proved);
+                    } else if square_root {
+                        self.exact_sqrt(proved);
+                    } else if cubing {
+                        self.exact_cube(proved);
+                    } else if let Slot::I(hb @ Home::Spill(_), _) = b {
+                        self.small_int_power(hb, done, proved);
+                    }
+                }
+                if kind == FKind::Float {
+                    // CPython's float_pow special-cases zero and negative bases.
+                    self.asm.f_load_bits(FReg::F2, 0);
+                    self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, exit);
                 }
                 self.load_f(FReg::F1, &b)?;
                 self.flush(false);
@@ -1482,20 +1895,21 @@ impl<'a> Compiler<'a> {
                     // float_pow reports underflow through errno on some C libraries.
                     self.asm.jump_if_f_tiny(FReg::F0, exit);
                 }
+                self.asm.bind(proved);
             }
             _ => {
                 self.load_f(FReg::F0, &a)?;
-                self.load_f(FReg::F1, &b)?;
+                let right = self.f_operand(&b, FReg::F1)?;
                 let fop = match op {
                     B::Add => FOp::Add,
                     B::Sub => FOp::Sub,
                     B::Mul => FOp::Mul,
                     _ => {
-                        self.asm.jump_if_f_zero(FReg::F1, exit);
+                        self.asm.jump_if_f_zero(right, exit);
                         FOp::Div
                     }
                 };
-                self.asm.f_arith(fop, FReg::F0, FReg::F1);
+                self.asm.f_arith(fop, FReg::F0, right);
                 self.asm.jump_if_f_nonfinite(FReg::F0, exit);
             }
         }
@@ -1743,64 +2157,117 @@ impl<'a> Compiler<'a> {
         Some(Step::Next)
     }
 
-    /// `pow(x, 2.0)` without calling pow where that is provably the same double: x in F0;
-    /// jumps to `done` with the result in F0, or falls through (x still in F0) to call pow.
-    ///
-    /// glibc's pow is within 0.54 ULP of the exact result (its documented worst case), so it
-    /// returns the correctly rounded x*x whenever the exact square lies within 0.45 ULP of it
-    /// (a margin below 0.46); only squares near a rounding midpoint (about 10% of doubles)
-    /// need the call. The rounding error of x*x is
-    /// computed exactly with Dekker's product (no FMA needed); |x| is kept in [2^-400, 2^400]
-    /// so nothing in it overflows or underflows. (tests/test_tier2_pow.py checks this against
-    /// pow on millions of values.)
-    fn exact_square(&mut self, done: Label) {
-        let slow = self.asm.new_label();
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
-        // p = x*x.
-        self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
+    // --- pow shortcuts ---------------------------------------------------------------------
+    //
+    // `x ** 2`, `x ** 3`, `x ** 0.5` and `x ** n` must give the C library's pow(x, y) to the
+    // bit. Each shortcut computes a candidate c (a double) and the exact result v = x^y's
+    // distance from it, and uses c only when the C library's pow provably returns c; otherwise
+    // it falls through to call pow. `crate::libm` turns them all off unless the C library is
+    // glibc >= 2.28, whose pow (sysdeps/ieee754/dbl-64/e_pow.c) documents its error:
+    //
+    //     Worst-case error: 0.54 ULP (~= ulperr_exp + 1024*Ln2*relerr_log*2^53)
+    //     relerr_log: 1.3 * 2^-68 (Relative error of log, 1.5 * 2^-68 without fma)
+    //     ulperr_exp: 0.509 ULP (ULP error of exp, 0.511 ULP without fma)
+    //
+    // 1024*Ln2 there is the largest |y ln x| of a finite result: the log's relative error
+    // becomes an error of |y ln x| * relerr_log in the exponent, so (with the constants without
+    // fma, the larger ones) pow's error is at most 0.511 + |y ln x| * 1.5 * 2^-68 * 2^53 =
+    // 0.511 + |ln v| * 1.5 * 2^-15 ulp, as y ln x = ln v. The exp's 0.5 of it is its final
+    // rounding: pow returns RN(w) for a w within E = 0.011 + |ln v| * 1.5 * 2^-15 ulp of v.
+    //
+    // The proof. Let u be the gap between c and its neighbour on v's side (below a power of
+    // two c, half the gap above it), and |v - c| <= m * u. v lies between c and that
+    // neighbour, so an ulp at v is u, and |w - c| <= (m + E) * u, below u/2 whenever
+    // m < 1/2 - E: w lies in c's rounding interval and pow returns c (should w be on c's other
+    // side, it is within E * u of c, E < 1/4, and that side's gap is at least u/2). That is
+    // the documented form d < 1 - 0.54 with the error bound narrowed to the result's
+    // magnitude:
+    //
+    // - |v| in [2^-128, 2^128] (up to a rounding of the range-tested value): |ln v| < 88.73,
+    //   E < 0.011 + 0.00407 = 0.01507, m < 0.48493; keeping 0.005 of it unused, m = 0.4795
+    //   (`NARROW_MARGIN`): about 4.1% of random candidates fall through to pow;
+    // - |v| in [2^-800, 2^800]: |ln v| < 554.6, E < 0.03639, m < 0.46361; m = 0.45
+    //   (`WIDE_MARGIN`, with 0.0136 unused): about 10% fall through.
+    //
+    // Each shortcut tests the narrow range first and the wide one only when that fails, so
+    // data within 2^±128 pays one range test. The margin test is one rounding: with h the
+    // (computed) v - c and K = 0.5 / m, t = RN(c + h*K) equals c iff |h*K| <= u/2 (c's
+    // rounding interval on h's side; a tie goes to c only if c is even, a case that has
+    // |h| = m*u, still inside the proof), i.e. iff |h| <= m*u. With a fused multiply-add the
+    // product is exact; without one (x86_64 before FMA3), RN(h*K) moves the limit by a
+    // relative 2^-53, like K's own rounding and the tiny errors in computing h (each below
+    // 2^-50 u): the unused 0.005 covers them all.
+
+    /// The test above: jump to `slow` unless the candidate in `candidate` is pow's answer,
+    /// given `diff` (clobbered) with `diff * scale` the distance v - c (up to a relative 2^-50).
+    fn prove_candidate(&mut self, candidate: FReg, diff: FReg, scale: f64, margin: f64, slow: Label) {
+        let k = scale * 0.5 / margin;
         if Assembler::has_fma() {
-            // err = x*x - p in one fused operation.
-            self.asm.f_mov(FReg::F4, FReg::F1);
-            self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+            self.asm.f_fused_mul_add_const(diff, k, candidate);
         } else {
-            // Dekker: split x = hi + lo with hi holding 26 bits;
-            // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
-            self.asm.f_load_bits(FReg::F2, 134217729.0f64.to_bits());
-            self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
-            self.asm.f_mov(FReg::F3, FReg::F2);
-            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F0);
-            self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
-            self.asm.f_mov(FReg::F3, FReg::F0);
-            self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
-            self.asm.f_mov(FReg::F4, FReg::F2);
-            self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
-            self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F1);
-            self.asm.f_mov(FReg::F5, FReg::F2);
-            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
-            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
-            self.asm.f_mov(FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
-            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+            self.asm.f_arith_const(FOp::Mul, diff, k);
+            self.asm.f_arith(FOp::Add, diff, candidate);
         }
-        // |err| < 0.45 ulp(p), with ulp(p) = 2^exponent(p) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F1);
-        self.asm.f_load_bits(FReg::F2, (0.45 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F1);
-        self.asm.jump(done);
+        self.asm.f_jump_if(Cond::Ne, diff, candidate, slow);
+    }
+
+    /// `pow(x, 2.0)` for x in F0 without calling pow, when that is provably the same double:
+    /// jumps to `proved` with the result in F0, or falls through (x back in F0) to call pow.
+    /// The candidate is p = x*x (F0; x is kept in F1), and v - p = x*x - p exactly (one fused
+    /// multiply-subtract, or Dekker's product). The range test on p comes first: within
+    /// 2^-800 <= p < 2^800 nothing in the error's computation overflows or underflows.
+    fn exact_square(&mut self, proved: Label) {
+        let slow = self.asm.new_label();
+        let wide = self.asm.new_label();
+        self.asm.f_mov(FReg::F1, FReg::F0);
+        self.asm.f_arith(FOp::Mul, FReg::F0, FReg::F1);
+        for (lo, hi, margin, outside) in [(-128, 128, NARROW_MARGIN, wide), (-800, 800, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F0, lo, hi, outside);
+            self.square_error();
+            self.prove_candidate(FReg::F0, FReg::F4, 1.0, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
+    }
+
+    /// F4 = x*x - p exactly, for x in F1 and p = x*x rounded in F0 (clobbers F2, F3, F5).
+    fn square_error(&mut self) {
+        self.asm.f_mov(FReg::F4, FReg::F0);
+        if Assembler::has_fma() {
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
+            return;
+        }
+        // Dekker: split x = hi + lo with hi holding 26 bits;
+        // err = ((hi*hi - p) + 2*hi*lo) + lo*lo, exactly x*x - p.
+        self.asm.f_mov(FReg::F2, FReg::F1);
+        self.asm.f_arith_const(FOp::Mul, FReg::F2, 134217729.0);
+        self.asm.f_mov(FReg::F3, FReg::F2);
+        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F1);
+        self.asm.f_arith(FOp::Sub, FReg::F2, FReg::F3); // hi
+        self.asm.f_mov(FReg::F3, FReg::F1);
+        self.asm.f_arith(FOp::Sub, FReg::F3, FReg::F2); // lo
+        self.asm.f_mov(FReg::F4, FReg::F2);
+        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F2);
+        self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F0);
+        self.asm.f_mov(FReg::F5, FReg::F2);
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Add, FReg::F5, FReg::F5);
+        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+        self.asm.f_mov(FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F3);
+        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
     }
 
     /// `x ** n` for x in F0 and an int exponent known only at run time (a loop counter, say):
     /// n = 0 gives 1.0 (C's pow(x, 0) is 1 for every x, NaN included, and float_pow returns 1.0
-    /// first), n = 1 gives x (the C library's pow(x, 1.0) is x), n = 2 and 3 as `exact_square`
-    /// and `exact_cube` do; anything else, or a power that cannot be proved, falls through to
-    /// pow.
-    fn small_int_power(&mut self, exponent: Home, done: Label) {
+    /// first), n = 1 gives x (to `done`, checked as pow's result; pow(x, 1.0) is x, v = x
+    /// being a double), n = 2 and 3 as `exact_square` and `exact_cube` do; anything else, or a
+    /// power that cannot be proved, falls through to pow.
+    fn small_int_power(&mut self, exponent: Home, done: Label, proved: Label) {
         let not_zero = self.asm.new_label();
         let not_one = self.asm.new_label();
         let not_two = self.asm.new_label();
@@ -1808,127 +2275,130 @@ impl<'a> Compiler<'a> {
         self.load_i(Reg::R1, exponent);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 0, not_zero);
         self.asm.f_load_bits(FReg::F0, 1.0f64.to_bits());
-        self.asm.jump(done);
+        self.asm.jump(proved);
         self.asm.bind(not_zero);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 1, not_one);
         self.asm.jump(done);
         self.asm.bind(not_one);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 2, not_two);
-        self.exact_square(done);
+        self.exact_square(proved);
         self.asm.jump(not_three); // unproved square: pow
         self.asm.bind(not_two);
         self.asm.i_jump_if_imm(Cond::Ne, Reg::R1, 3, not_three);
-        self.exact_cube(done);
+        self.exact_cube(proved);
         self.asm.bind(not_three);
     }
 
-    /// `x ** 3` for x in F0 without calling pow, when that gives pow's answer: c = (x*x)*x
-    /// rounded twice, and the exact cube is c + e with e = fma(x, x, -p)*x + fma(p, x, -c)
-    /// (p = x*x; both fused residuals exact, the product's rounding far below the margin).
-    /// The candidate r = c + e (rounded) is within 0.45 ulp of the true cube in all but the
-    /// cases next to a rounding midpoint; then pow (within 0.54 ulp of it) returns exactly r.
-    /// Needs a fused multiply-subtract; magnitudes are limited so nothing overflows or
-    /// underflows. Falls through (to pow) otherwise.
-    fn exact_cube(&mut self, done: Label) {
+    /// `x ** 3` for x in F0 without calling pow, when that gives pow's answer (to `proved`,
+    /// or falls through to pow with x back in F0): with p = x*x (F2) and c = p*x rounded
+    /// twice (F3), the exact cube is c + e, e = fma(x, x, -p)*x + fma(p, x, -c) (both fused
+    /// residuals exact, the product's rounding below 2^-52 ulp). Two roundings may leave c an
+    /// ulp off, so the candidate is r = c + e rounded (F0), and v - r = e - (r - c) (r - c
+    /// exact). The range test is on p: p < 2^85 keeps |v| below 2^127.5, p < 2^500 below
+    /// 2^750, where the residuals are exact. Needs a fused multiply-subtract.
+    fn exact_cube(&mut self, proved: Label) {
         if !Assembler::has_fma() {
             return;
         }
         let slow = self.asm.new_label();
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 250, 1023 + 250, slow);
-        // p = x*x (F1), e1 = x*x - p (F4).
+        let wide = self.asm.new_label();
         self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_arith(FOp::Mul, FReg::F1, FReg::F0);
-        self.asm.f_mov(FReg::F4, FReg::F1);
-        self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
-        // c = p*x (F2), e2 = p*x - c (F3).
-        self.asm.f_mov(FReg::F2, FReg::F1);
-        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F0);
-        self.asm.f_mov(FReg::F3, FReg::F2);
-        self.asm.f_fused_mul_sub(FReg::F3, FReg::F1, FReg::F0);
-        // e = e1*x + e2 (F4): the cube is c + e.
-        self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F0);
-        self.asm.f_arith(FOp::Add, FReg::F4, FReg::F3);
-        // Two roundings may leave c an ulp off: the candidate is r = c + e rounded (F3), and
-        // the cube is r + (e - (r - c)), the subtraction r - c being exact.
-        self.asm.f_mov(FReg::F3, FReg::F2);
-        self.asm.f_arith(FOp::Add, FReg::F3, FReg::F4);
-        self.asm.f_mov(FReg::F5, FReg::F3);
-        self.asm.f_arith(FOp::Sub, FReg::F5, FReg::F2);
-        self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F5);
-        // |cube - r| < 0.45 ulp(r), ulp(r) >= 2^exponent(r) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F3);
-        self.asm.f_load_bits(FReg::F1, (0.45 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F3);
-        self.asm.jump(done);
+        self.asm.f_mov(FReg::F2, FReg::F0);
+        self.asm.f_arith(FOp::Mul, FReg::F2, FReg::F1);
+        for (lo, hi, margin, outside) in [(-85, 85, NARROW_MARGIN, wide), (-500, 500, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F2, lo, hi, outside);
+            // e1 = x*x - p (F4), c = p*x (F3), e2 = p*x - c (F5).
+            self.asm.f_mov(FReg::F4, FReg::F2);
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
+            self.asm.f_mov(FReg::F3, FReg::F2);
+            self.asm.f_arith(FOp::Mul, FReg::F3, FReg::F1);
+            self.asm.f_mov(FReg::F5, FReg::F3);
+            self.asm.f_fused_mul_sub(FReg::F5, FReg::F2, FReg::F1);
+            // e = e1*x + e2 (F4); r = c + e (F0); v - r = e - (r - c) (F4).
+            self.asm.f_arith(FOp::Mul, FReg::F4, FReg::F1);
+            self.asm.f_arith(FOp::Add, FReg::F4, FReg::F5);
+            self.asm.f_mov(FReg::F0, FReg::F3);
+            self.asm.f_arith(FOp::Add, FReg::F0, FReg::F4);
+            self.asm.f_mov(FReg::F5, FReg::F0);
+            self.asm.f_arith(FOp::Sub, FReg::F5, FReg::F3);
+            self.asm.f_arith(FOp::Sub, FReg::F4, FReg::F5);
+            self.prove_candidate(FReg::F0, FReg::F4, 1.0, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
     }
 
-    /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer:
-    /// s = sqrt(x) is the correctly rounded root, and the C library's pow (within 0.54 ulp
-    /// of the true value) returns exactly s whenever the true root lies within 0.46 ulp of s.
-    /// The residual r = s*s - x is exact (one fused operation), and the
-    /// true root is s - r/(2s) to far better than the margin used here (0.45 ulp). Zero, -0.0
-    /// (pow gives +0.0, sqrt -0.0), negatives, subnormals, huge values, infinities and NaN
-    /// take pow (the `slow` path falls through to it).
-    fn exact_sqrt(&mut self, done: Label) {
+    /// `x ** 0.5` for x in F0 without calling pow, when that gives pow's own answer (to
+    /// `proved`, or falls through to pow with x back in F0): the candidate is s = sqrt(x)
+    /// (F0; x is kept in F1), correctly rounded; r = s*s - x is exact (one fused operation,
+    /// the residual of a correctly rounded root being a double), and v - s = -r / (s + v) =
+    /// -(r/s)/2 up to a relative 2^-51. The range test is on s (s < 2^128, then 2^400), and
+    /// also sends zero, -0.0 (pow gives +0.0, sqrt -0.0), negatives (NaN), subnormals and
+    /// infinities to pow. Needs a fused multiply-subtract.
+    fn exact_sqrt(&mut self, proved: Label) {
         if !Assembler::has_fma() {
             return; // without a fused multiply-subtract, always pow
         }
         let slow = self.asm.new_label();
-        self.asm.f_load_bits(FReg::F2, 0);
-        self.asm.f_jump_if(Cond::Le, FReg::F0, FReg::F2, slow);
-        self.asm.jump_if_f_exponent_outside(FReg::F0, 1023 - 400, 1023 + 400, slow);
-        // s = sqrt(x).
+        let wide = self.asm.new_label();
         self.asm.f_mov(FReg::F1, FReg::F0);
-        self.asm.f_sqrt(FReg::F1);
-        // r = s*s - x, exactly (representable for a correctly rounded root).
-        self.asm.f_mov(FReg::F4, FReg::F0);
-        self.asm.f_fused_mul_sub(FReg::F4, FReg::F1, FReg::F1);
-        // |r| / (2s) < 0.45 ulp(s) (pow's 0.54-ulp worst case needs < 0.46), i.e.
-        // |r| < 0.9 * s * 2^exponent(s) * 2^-52.
-        self.asm.f_abs(FReg::F4);
-        self.asm.f_exponent_power(FReg::F5, FReg::F1);
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F1);
-        self.asm.f_load_bits(FReg::F2, (0.9 * f64::EPSILON).to_bits());
-        self.asm.f_arith(FOp::Mul, FReg::F5, FReg::F2);
-        self.asm.f_jump_if(Cond::Ge, FReg::F4, FReg::F5, slow);
-        self.asm.f_mov(FReg::F0, FReg::F1);
-        self.asm.jump(done);
+        self.asm.f_sqrt(FReg::F0);
+        for (lo, hi, margin, outside) in [(-128, 128, NARROW_MARGIN, wide), (-400, 400, WIDE_MARGIN, slow)] {
+            self.asm.jump_unless_binades(FReg::F0, lo, hi, outside);
+            self.asm.f_mov(FReg::F4, FReg::F1);
+            self.asm.f_fused_mul_sub(FReg::F4, FReg::F0, FReg::F0);
+            self.asm.f_arith(FOp::Div, FReg::F4, FReg::F0);
+            self.prove_candidate(FReg::F0, FReg::F4, -0.5, margin, slow);
+            self.asm.jump(proved);
+            if outside == wide {
+                self.asm.bind(wide);
+            }
+        }
         self.asm.bind(slow);
+        self.asm.f_mov(FReg::F0, FReg::F1);
     }
 
     /// Address of an array element into S0, checking every index (negative ones wrap, as
     /// numpy does); `exit` on an index out of bounds.
-    fn array_element_address(&mut self, k: u32, indices: &[Home], exit: Label) {
-        use super::numpy::*;
-        self.asm.load_slot(Reg::R3, k);
-        self.asm.load_field(Reg::S0, Reg::R3, ARRAY_DATA);
+    fn array_element_address(&mut self, k: u32, indices: &[Home], exit: Label) -> Option<()> {
+        let c = self.cached_of(k)?;
+        self.sl_i(Reg::S0, self.layout.cache(c.data()));
         for (axis, home) in indices.iter().enumerate() {
-            let axis = axis as i32;
+            let axis = axis as u32;
+            if let Home::Imm(index) = *home {
+                if let Ok(index @ 0..=0x7fff_ffff) = i32::try_from(index as i64) {
+                    // A constant index (`points[i, 0]`): one compare with the dimension.
+                    self.sl_i(Reg::R1, self.layout.cache(c.dim(axis)));
+                    self.asm.i_jump_if_imm(Cond::Le, Reg::R1, index, exit);
+                    if index != 0 {
+                        self.sl_i(Reg::R2, self.layout.cache(c.stride(axis)));
+                        if index != 1 {
+                            self.asm.load_imm(Reg::R0, index as u64);
+                            self.asm.i_mul(Reg::R2, Reg::R0);
+                        }
+                        self.asm.i_add(Reg::S0, Reg::R2);
+                    }
+                    continue;
+                }
+            }
             self.load_i(Reg::R0, *home);
-            self.asm.load_field(Reg::R1, Reg::R3, ARRAY_DIMS);
-            self.asm.load_field(Reg::R1, Reg::R1, 8 * axis);
-            let nonneg = self.asm.new_label();
-            self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
-            self.asm.i_add(Reg::R0, Reg::R1);
-            self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
-            self.asm.bind(nonneg);
-            self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
-            self.asm.load_field(Reg::R2, Reg::R3, ARRAY_STRIDES);
-            self.asm.load_field(Reg::R2, Reg::R2, 8 * axis);
+            self.bounds_check(c.dim(axis), exit);
+            self.sl_i(Reg::R2, self.layout.cache(c.stride(axis)));
             self.asm.i_mul(Reg::R0, Reg::R2);
             self.asm.i_add(Reg::S0, Reg::R0);
         }
+        Some(())
     }
 
     /// The index operand of a subscript as per-axis homes, for an array of `ndim` dims.
-    fn index_homes(&self, index: Slot, p: u32, ndim: u8) -> Option<Vec<Home>> {
+    fn index_homes(&self, index: Slot, ndim: u8) -> Option<Vec<Home>> {
         match (index, ndim) {
             (Slot::I(h, _), 1) => Some(vec![h]),
-            (Slot::Tuple(n, _), _) if n == ndim => Some((0..n as u32).map(|i| Home::Spill(self.layout.range(p, i))).collect()),
+            (Slot::Tuple(n, items), _) if n == ndim => Some(items[..n as usize].iter().map(|&(h, _)| h).collect()),
             _ => None,
         }
     }
@@ -1937,42 +2407,13 @@ impl<'a> Compiler<'a> {
         let d = Self::depth(state) as usize;
         let (container, index) = (state.stack[d - 2], state.stack[d - 1]);
         let p = (d - 2) as u32;
-        let home = self.layout.stack(p);
         let pre = state.clone();
         match container {
             Slot::LocalObj(k, EntryTy::Array { ndim, dtype, .. }) => {
-                let indices = self.index_homes(index, p + 1, ndim)?;
+                let indices = self.index_homes(index, ndim)?;
                 let exit = self.exit(pos, &pre, true, "array_index");
-                self.array_element_address(k, &indices, exit);
-                let h = Home::Spill(home);
-                // The element as the scalar numpy's indexing returns: float64 as a double;
-                // float32, int64 and int32 as numpy scalars of their own (NKind).
-                let element = match dtype {
-                    Dtype::F64 | Dtype::F32 => {
-                        if dtype == Dtype::F64 {
-                            self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
-                        } else {
-                            self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
-                        }
-                        // NaN and infinity stay boxed: numpy's warnings are the interpreter's job.
-                        self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                        self.ss_f(home, FReg::F0);
-                        if dtype == Dtype::F64 {
-                            Slot::F(FKind::NpF64, h, Origin::Fresh)
-                        } else {
-                            Slot::N(NKind::F32, h, Origin::Fresh)
-                        }
-                    }
-                    Dtype::I64 | Dtype::I32 => {
-                        if dtype == Dtype::I64 {
-                            self.asm.load_field(Reg::R0, Reg::S0, 0);
-                        } else {
-                            self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
-                        }
-                        self.ss_i(home, Reg::R0);
-                        Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
-                    }
-                };
+                self.array_element_address(k, &indices, exit)?;
+                let element = self.load_element(dtype, p, None);
                 self.uses_numpy = true;
                 state.stack.truncate(d - 2);
                 state.stack.push(element);
@@ -1983,44 +2424,17 @@ impl<'a> Compiler<'a> {
                 // Items are guarded to one type, chosen from the items there now.
                 let ints = unsafe { self.items_are_ints(k) };
                 let exit = self.exit(pos, &pre, true, "list_item");
-                self.asm.load_slot(Reg::R3, k);
+                let c = self.cached_of(k)?;
                 self.load_i(Reg::R0, h);
-                self.asm.load_field(Reg::R1, Reg::R3, 16); // ob_size
-                let nonneg = self.asm.new_label();
-                self.asm.i_jump_if_imm(Cond::Ge, Reg::R0, 0, nonneg);
-                self.asm.i_add(Reg::R0, Reg::R1);
-                self.asm.i_jump_if_imm(Cond::Lt, Reg::R0, 0, exit);
-                self.asm.bind(nonneg);
-                self.asm.i_jump_if(Cond::Ge, Reg::R0, Reg::R1, exit);
+                self.bounds_check(c.size(), exit);
                 self.asm.load_imm(Reg::R2, 8);
                 self.asm.i_mul(Reg::R0, Reg::R2);
-                if ty == EntryTy::List {
-                    self.asm.load_field(Reg::R1, Reg::R3, 24); // ob_item
-                    self.asm.i_add(Reg::R1, Reg::R0);
-                    self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
-                } else {
-                    self.asm.i_add(Reg::R0, Reg::R3);
-                    self.asm.load_field(Reg::R1, Reg::R0, 24); // ob_item[i], inline
-                }
-                let ptr = self.layout.stack_ptr(p);
-                self.ss_i(ptr, Reg::R1);
-                let item = if ints {
-                    // Only exact ints of 64 bits: anything else (a float, a bigger int) exits.
-                    self.flush(false);
-                    self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
-                    self.reload(false);
-                    self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
-                    self.ss_i(home, Reg::R0);
-                    Slot::I(Home::Spill(home), Origin::Ptr(ptr))
-                } else {
-                    // Only exact floats: anything else (an int, a str appended mid-loop) exits.
-                    self.asm.load_field(Reg::R2, Reg::R1, 8);
-                    self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
-                    self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
-                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
-                    self.ss_f(home, FReg::F0);
-                    Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
-                };
+                let _ = ty;
+                self.sl_i(Reg::R1, self.layout.cache(c.items()));
+                self.asm.i_add(Reg::R1, Reg::R0);
+                self.asm.load_field(Reg::R1, Reg::R1, 0); // the item
+                let item = self.unbox_item(ints, exit, p);
+                self.loaded_unchecked = matches!(item, Slot::F(..));
                 state.stack.truncate(d - 2);
                 state.stack.push(item);
                 Some(Step::Next)
@@ -2029,10 +2443,76 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The array element at S0 for stack position `p`, as the scalar numpy's indexing returns
+    /// it: float64 as a double; float32, int64 and int32 as numpy scalars of their own (NKind).
+    /// Doubles are checked for NaN and infinity (to `finite_or`) when given, else left for
+    /// the unchecked-value tracking.
+    fn load_element(&mut self, dtype: Dtype, p: u32, finite_or: Option<Label>) -> Slot {
+        let home = self.layout.stack(p);
+        let h = Home::Spill(home);
+        match dtype {
+            Dtype::F64 | Dtype::F32 => {
+                if dtype == Dtype::F64 {
+                    self.asm.f_load_mem(FReg::F0, Reg::S0, 0);
+                } else {
+                    self.asm.f_load_f32(FReg::F0, Reg::S0, 0);
+                }
+                match finite_or {
+                    Some(exit) => self.asm.jump_if_f_nonfinite(FReg::F0, exit),
+                    None => self.loaded_unchecked = true,
+                }
+                self.ss_f(home, FReg::F0);
+                if dtype == Dtype::F64 {
+                    Slot::F(FKind::NpF64, h, Origin::Fresh)
+                } else {
+                    Slot::N(NKind::F32, h, Origin::Fresh)
+                }
+            }
+            Dtype::I64 | Dtype::I32 => {
+                if dtype == Dtype::I64 {
+                    self.asm.load_field(Reg::R0, Reg::S0, 0);
+                } else {
+                    self.asm.load_field_i32(Reg::R0, Reg::S0, 0);
+                }
+                self.ss_i(home, Reg::R0);
+                Slot::N(if dtype == Dtype::I64 { NKind::I64 } else { NKind::I32 }, h, Origin::Fresh)
+            }
+        }
+    }
+
+    /// The list or tuple item whose address is in R1, unboxed for stack position `p` (its
+    /// value in the position's home, the object's address in its pointer spill): an exact
+    /// int of 64 bits if `ints`, else an exact float (not checked for finiteness); anything
+    /// else (a float among ints, a bigger int, a str appended mid-loop) goes to `exit`.
+    fn unbox_item(&mut self, ints: bool, exit: Label, p: u32) -> Slot {
+        let home = self.layout.stack(p);
+        let ptr = self.layout.stack_ptr(p);
+        self.ss_i(ptr, Reg::R1);
+        if ints {
+            self.flush(false);
+            self.asm.call(exits::unbox_int as usize, &[Arg::Reg(Reg::R1)]);
+            self.reload(false);
+            self.asm.jump_if_equal_imm(Reg::R0, i64::MIN as u64, exit);
+            self.ss_i(home, Reg::R0);
+            Slot::I(Home::Spill(home), Origin::Ptr(ptr))
+        } else {
+            self.asm.load_field(Reg::R2, Reg::R1, 8);
+            self.asm.jump_if_not_equal_imm(Reg::R2, std::ptr::addr_of!(PyFloat_Type) as u64, exit);
+            self.asm.f_load_mem(FReg::F0, Reg::R1, 16);
+            self.ss_f(home, FReg::F0);
+            Slot::F(FKind::Float, Home::Spill(home), Origin::Ptr(ptr))
+        }
+    }
+
     /// Whether the list or tuple local `k` holds now mostly exact ints (else floats are
     /// expected): the type its item loads are compiled for.
     unsafe fn items_are_ints(&self, k: u32) -> bool {
         let obj = *cpython::field::<*mut PyObject>(self.frame.cast(), cpython::FRAME_LOCALSPLUS + 8 * k as usize);
+        Self::sequence_of_ints(obj)
+    }
+
+    /// Whether a list or tuple holds mostly exact ints (judged from its first items).
+    unsafe fn sequence_of_ints(obj: *mut PyObject) -> bool {
         if obj.is_null() {
             return false;
         }
@@ -2063,10 +2543,10 @@ impl<'a> Compiler<'a> {
         if !accepted {
             return None;
         }
-        let indices = self.index_homes(index, (d - 1) as u32, ndim)?;
+        let indices = self.index_homes(index, ndim)?;
         let pre = state.clone();
         let exit = self.exit(pos, &pre, true, "array_index");
-        self.array_element_address(k, &indices, exit);
+        self.array_element_address(k, &indices, exit)?;
         match dtype {
             Dtype::F64 => {
                 self.load_f(FReg::F0, &value)?;
@@ -2102,4 +2582,18 @@ impl<'a> Compiler<'a> {
         state.stack.truncate(d - 3);
         Some(Step::Next)
     }
+}
+
+/// `function` (an address, 0 for none) is `module`'s own C function named `name`: its
+/// `__self__` is the module and its `__name__` is `name`. Read from the C structure, running
+/// no Python code.
+unsafe fn is_module_function(function: usize, module: *mut PyObject, name: &str) -> bool {
+    let f = function as *mut PyObject;
+    if f.is_null() || PyCFunction_Check(f) == 0 {
+        return false;
+    }
+    let method = f as *mut PyCFunctionObject;
+    (*method).m_self == module
+        && !(*method).m_ml.is_null()
+        && std::ffi::CStr::from_ptr((*(*method).m_ml).ml_name).to_bytes() == name.as_bytes()
 }

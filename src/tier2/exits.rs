@@ -8,11 +8,18 @@ use once_cell::sync::OnceCell;
 use pyo3_ffi::*;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-/// Where things live in the spill area: `nl` locals, `ss` stack positions.
+/// Where things live in the spill area: `nl` locals, `ss` stack positions, `cached` slots of
+/// array and list facts read once at entry.
+///
+/// A local or stack position has two slots: one for its value as an integer (or truth value),
+/// one (`float_view`) for its value as a double. A position that holds an int in one place
+/// and a double in another (the range counter, then a sum, at the same stack depth) thus
+/// gives each kind a slot of its own, and each may live in a register.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub nl: u32,
     pub ss: u32,
+    pub cached: u32,
 }
 
 impl Layout {
@@ -32,9 +39,22 @@ impl Layout {
     pub fn stack_ptr(&self, d: u32) -> u32 {
         2 * self.nl + 4 * self.ss + d
     }
+    /// The slot holding the double value of local or stack slot `slot` (other slots hold
+    /// integers only and are their own).
+    pub fn float_view(&self, slot: u32) -> u32 {
+        if slot < self.nl + self.ss {
+            2 * self.nl + 5 * self.ss + slot
+        } else {
+            slot
+        }
+    }
+    /// The `i`th slot of facts cached at entry.
+    pub fn cache(&self, i: u32) -> u32 {
+        3 * self.nl + 6 * self.ss + i
+    }
     /// Total slots, rounded to keep the machine stack 16-byte aligned.
     pub fn slots(&self) -> u32 {
-        (2 * self.nl + 5 * self.ss + 1) & !1
+        (3 * self.nl + 6 * self.ss + self.cached + 1) & !1
     }
 }
 
@@ -60,12 +80,14 @@ pub enum SlotFill {
     Keep,
     /// The range iterator the slot holds since entry: write its counters back.
     RangeIterWriteback,
+    /// The sequence iterator the slot holds since entry: write its index back.
+    SeqIterWriteback,
     /// A range iterator that only existed in registers: create it.
     NewRangeIter,
     /// `range(start, stop, step)` that only existed in registers: create it.
     NewRange,
-    /// A tuple of `n` ints (values in the position's first `n` range spills).
-    Tuple(u8, [Origin; 3]),
+    /// A tuple of `n` ints: each one's home and origin.
+    Tuple(u8, [(Home, Origin); 3]),
 }
 
 /// Everything an exit needs, owned by the loop's code.
@@ -85,6 +107,9 @@ pub struct ExitMap {
     pub site: (usize, &'static str),
     /// Times this exit was taken (explain() reports exits by reason and instruction).
     pub taken: std::sync::atomic::AtomicU64,
+    /// Back-edges taken in tier 2 are counted in a spill slot and added to the code state's
+    /// counter here: (counter address, slot); none when the code has no state.
+    pub backedges: Option<(usize, u32)>,
 }
 
 /// What to unbox at entry.
@@ -97,6 +122,8 @@ pub struct EntryMap {
     pub scalars: Vec<(u32, NKind)>,
     /// Stack positions holding the range iterators the loop runs.
     pub range_iters: Vec<u32>,
+    /// Stack positions holding list, tuple and array iterators.
+    pub seq_iters: Vec<u32>,
 }
 
 unsafe fn slot_ptr(frame: *mut InterpreterFrame, index: u32) -> *mut *mut PyObject {
@@ -109,18 +136,23 @@ pub unsafe extern "C" fn enter(frame: *mut InterpreterFrame, spills: *mut u64, m
     for &(k, _) in &map.floats {
         let obj = *slot_ptr(frame, k);
         // Python floats and numpy float64 scalars both keep the double at offset 16.
-        *spills.add(map.layout.local(k) as usize) = *((obj as usize + 16) as *const u64);
+        *spills.add(map.layout.float_view(map.layout.local(k)) as usize) = *((obj as usize + 16) as *const u64);
     }
     for &k in &map.ints {
         *spills.add(map.layout.local(k) as usize) = PyLong_AsLongLong(*slot_ptr(frame, k)) as u64;
     }
     for &(k, kind) in &map.scalars {
         let value = (*slot_ptr(frame, k) as usize + numpy::SCALAR_VALUE) as *const u8;
-        *spills.add(map.layout.local(k) as usize) = match kind {
-            NKind::I64 => *(value as *const i64) as u64,
-            NKind::I32 => *(value as *const i32) as i64 as u64,
-            NKind::F32 => (*(value as *const f32) as f64).to_bits(),
+        let (slot, bits) = match kind {
+            NKind::I64 => (map.layout.local(k), *(value as *const i64) as u64),
+            NKind::I32 => (map.layout.local(k), *(value as *const i32) as i64 as u64),
+            NKind::F32 => (map.layout.float_view(map.layout.local(k)), (*(value as *const f32) as f64).to_bits()),
         };
+        *spills.add(slot as usize) = bits;
+    }
+    for &d in &map.seq_iters {
+        let (index, _) = seq_iter_read(*slot_ptr(frame, map.layout.nl + d));
+        *spills.add(map.layout.range(d, 0) as usize) = index as u64;
     }
     for &d in &map.range_iters {
         let obj = *slot_ptr(frame, map.layout.nl + d);
@@ -138,6 +170,13 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         (*map.guard_exits).fetch_add(1, Relaxed);
     }
     crate::stats::count_exit(map.reason);
+    if let Some((counter, slot)) = map.backedges {
+        // Rounded up so that tier 1's next back-edge offers the loop to tier 2 again at once
+        // (the next call's loop, or this one after the exit), not after up to
+        // `loop_threshold` more iterations in tier 1. (An exit that keeps happening is
+        // counted and abandons the variant.)
+        *(counter as *mut u64) = (*(counter as *mut u64) + *spills.add(slot as usize)) | super::osr_mask() as u64;
+    }
     map.taken.store(map.taken.load(Relaxed) + 1, Relaxed);
     let py = pyo3::Python::assume_attached();
     let np = numpy::get(py);
@@ -145,7 +184,7 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
     // Locals first: stack values may refer to a local's object. All are boxed before any
     // old value is released, and the old values only after the stack is filled: a value may
     // be an object a replaced local held (min(x, y) is x).
-    let boxed: Vec<(u32, *mut PyObject)> = map.locals.iter().map(|&(k, value)| (k, box_value(frame, spills, value, np))).collect();
+    let boxed: Vec<(u32, *mut PyObject)> = map.locals.iter().map(|&(k, value)| (k, box_value(frame, spills, layout, value, np))).collect();
     let mut released = Vec::with_capacity(boxed.len());
     for (k, obj) in boxed {
         released.push(std::mem::replace(&mut *slot_ptr(frame, k), obj));
@@ -157,7 +196,8 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
         match *fill {
             SlotFill::Keep => {}
             SlotFill::RangeIterWriteback => range_iter_write(*slot, read(0), read(1), read(2)),
-            SlotFill::Value(value) => *slot = box_value(frame, spills, value, np),
+            SlotFill::SeqIterWriteback => seq_iter_write_index(*slot, read(0)),
+            SlotFill::Value(value) => *slot = box_value(frame, spills, layout, value, np),
             SlotFill::IncRefLocal(k) => *slot = Py_NewRef(*slot_ptr(frame, k)),
             SlotFill::IncRef(obj) => *slot = Py_NewRef(obj as *mut PyObject),
             SlotFill::Null => *slot = std::ptr::null_mut(),
@@ -170,10 +210,10 @@ pub unsafe extern "C" fn exit(frame: *mut InterpreterFrame, spills: *mut u64, ma
                 Py_XDECREF(args.1);
                 Py_XDECREF(args.2);
             }
-            SlotFill::Tuple(n, origins) => {
+            SlotFill::Tuple(n, items) => {
                 let tuple = check(PyTuple_New(n as isize));
-                for (i, origin) in origins.iter().take(n as usize).enumerate() {
-                    let item = box_value(frame, spills, Value::I(Home::Spill(layout.range(d, i as u32)), *origin), np);
+                for (i, &(home, origin)) in items.iter().take(n as usize).enumerate() {
+                    let item = box_value(frame, spills, layout, Value::I(home, origin), np);
                     PyTuple_SET_ITEM(tuple, i as isize, item);
                 }
                 *slot = tuple;
@@ -202,7 +242,13 @@ unsafe fn read_home(spills: *mut u64, home: Home) -> u64 {
     }
 }
 
-unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
+unsafe fn box_value(frame: *mut InterpreterFrame, spills: *mut u64, layout: Layout, value: Value, np: Option<&numpy::Numpy>) -> *mut PyObject {
+    // Doubles live in their slots' float views.
+    let value = match value {
+        Value::F(kind, Home::Spill(s), o) => Value::F(kind, Home::Spill(layout.float_view(s)), o),
+        Value::N(NKind::F32, Home::Spill(s), o) => Value::N(NKind::F32, Home::Spill(layout.float_view(s)), o),
+        other => other,
+    };
     let origin = match value {
         Value::F(_, _, o) | Value::I(_, o) | Value::N(_, _, o) => Some(o),
         Value::B(..) => None,
@@ -278,6 +324,25 @@ pub unsafe extern "C" fn unbox_int(obj: *mut PyObject) -> i64 {
         return i64::MIN;
     }
     value
+}
+
+/// A list, tuple or array iterator's end (its index reached the length), done as the
+/// interpreter's FOR_ITER does it: the iterator lets go of its sequence and the frame's slot
+/// of the iterator. Returns 0 without doing anything when that would free the sequence
+/// (its destruction could run Python code, which tier-2 code never does): the loop then
+/// exits and the interpreter ends it.
+pub unsafe extern "C" fn finish_seq_iter(frame: *mut InterpreterFrame, index: u64) -> u64 {
+    let iter = *slot_ptr(frame, index as u32);
+    let seq_field = (iter as usize + SEQ_ITER_SEQ) as *mut *mut PyObject;
+    let seq = *seq_field;
+    if !seq.is_null() && Py_REFCNT(seq) == 1 {
+        return 0;
+    }
+    *seq_field = std::ptr::null_mut();
+    Py_XDECREF(seq);
+    // Only the iterator's own memory can go now (its sequence is detached).
+    Py_DECREF(iter);
+    1
 }
 
 /// Drop the object a frame stack slot holds (a finished loop's iterator).
@@ -384,6 +449,53 @@ unsafe fn range_iter_new(next: i64, step: i64, remaining: i64) -> *mut PyObject 
 }
 
 /// The range iterator layout this build assumes matches the running interpreter.
+/// `listiterobject`, `tupleiterobject` and `seqiterobject` share a layout after the
+/// object header: `Py_ssize_t it_index; PyObject *it_seq` (3.11 and 3.12).
+const SEQ_ITER_INDEX: usize = 16;
+const SEQ_ITER_SEQ: usize = 24;
+
+/// A sequence iterator's (index, sequence).
+pub unsafe fn seq_iter_read(iter: *mut PyObject) -> (isize, *mut PyObject) {
+    (*((iter as usize + SEQ_ITER_INDEX) as *const isize), *((iter as usize + SEQ_ITER_SEQ) as *const *mut PyObject))
+}
+
+unsafe fn seq_iter_write_index(iter: *mut PyObject, index: i64) {
+    *((iter as usize + SEQ_ITER_INDEX) as *mut isize) = index as isize;
+}
+
+/// The iterator layout above, checked once on real iterators of each kind.
+pub fn seq_iter_layout_ok() -> bool {
+    static OK: OnceCell<bool> = OnceCell::new();
+    *OK.get_or_init(|| unsafe {
+        let list = PyList_New(0);
+        let tuple = PyTuple_New(0);
+        let mut ok = !list.is_null() && !tuple.is_null();
+        for seq in [list, tuple] {
+            if !ok {
+                break;
+            }
+            let iter = PyObject_GetIter(seq);
+            if iter.is_null() {
+                ok = false;
+                break;
+            }
+            ok = seq_iter_read(iter) == (0, seq);
+            Py_DECREF(iter);
+        }
+        if ok {
+            // A sequence iterator (over an object with __getitem__ only: a str subclass would
+            // iterate natively, so build one with PySeqIter_New).
+            let iter = PySeqIter_New(list);
+            ok = !iter.is_null() && seq_iter_read(iter) == (0, list);
+            Py_XDECREF(iter);
+        }
+        Py_XDECREF(list);
+        Py_XDECREF(tuple);
+        PyErr_Clear();
+        ok
+    })
+}
+
 pub fn range_iter_layout_ok() -> bool {
     static OK: OnceCell<bool> = OnceCell::new();
     *OK.get_or_init(|| unsafe {

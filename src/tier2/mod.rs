@@ -149,6 +149,13 @@ unsafe fn osr_request(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame,
     let state = &mut *state;
     let Some(tier1) = state.compiled.as_deref() else { return 0 };
     let header = header as usize;
+    // numpy's layout is checked once, by running numpy's Python code: a signal's handler may
+    // run in it, and its exception goes to the program.
+    if let Err(error) = numpy::prepare(py) {
+        error.restore(py);
+        return OSR_ERROR;
+    }
+    let _no_python_code = crate::gc_pause::GcPaused::new();
     let Some(key) = state::observe(py, frame, code, depth as u32) else { return 0 };
     let tier2 = state.tier2.get_or_insert_with(Default::default);
     let found = tier2.loops.iter().find(|l| l.header == header && l.key == key);
@@ -181,6 +188,7 @@ unsafe fn osr_request(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame,
             }
         }
     };
+    drop(_no_python_code);
     if code_ref.disabled() || !assumptions_hold(py, frame, code_ref) {
         return 0;
     }
@@ -210,11 +218,7 @@ unsafe fn osr_request(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame,
 unsafe fn assumptions_hold(py: Python<'_>, frame: *mut InterpreterFrame, code: &LoopCode) -> bool {
     code.assumptions.iter().all(|a| match &a.module {
         None => state::lookup_global(py, frame, a.name.bind(py).as_ptr()) == a.expected,
-        Some(module) => module
-            .bind(py)
-            .getattr(a.name.bind(py).cast::<pyo3::types::PyString>().ok().map(|s| s.to_string()).unwrap_or_default())
-            .map(|value| value.as_ptr() as usize == a.expected)
-            .unwrap_or(false),
+        Some(module) => state::module_attribute(module.as_ptr(), a.name.as_ptr()) == a.expected,
     })
 }
 

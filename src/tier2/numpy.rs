@@ -77,19 +77,32 @@ const DEFAULT_ERRMASK: i32 = 1 | (1 << 3) | (1 << 9);
 
 static NUMPY: OnceCell<Option<Numpy>> = OnceCell::new();
 
-/// numpy's types, once numpy has been imported and its layout checked; None otherwise.
-pub fn get(py: Python<'_>) -> Option<&'static Numpy> {
-    if let Some(found) = NUMPY.get() {
-        return found.as_ref();
-    }
-    // Not imported yet: do not import it ourselves, and look again next time.
-    let modules = py.import("sys").ok()?.getattr("modules").ok()?;
-    if !modules.contains("numpy").unwrap_or(false) {
-        return None;
-    }
-    let checked = check(py).ok().flatten();
-    let _ = NUMPY.set(checked);
+/// numpy's types, once numpy has been imported and `prepare` has checked its layout; None
+/// otherwise. Runs no Python code.
+pub fn get(_py: Python<'_>) -> Option<&'static Numpy> {
     NUMPY.get().and_then(|n| n.as_ref())
+}
+
+/// Once numpy is imported (we never import it ourselves), check its layout, once. The check
+/// runs numpy's Python code: an exception raised in it (by a signal's handler that ran
+/// there, say) is returned, to be raised in the program, and the check is made again later.
+pub fn prepare(py: Python<'_>) -> PyResult<()> {
+    if NUMPY.get().is_some() || super::state::loaded_module(py, c"numpy").is_none() {
+        return Ok(());
+    }
+    // A failing check means an unsupported numpy, unless the exception came from elsewhere (a
+    // signal's handler): a second check then succeeds, or fails differently.
+    let first = crate::hook::aside(|| check(py));
+    let (checked, raised) = match first {
+        Ok(checked) => (checked, None),
+        Err(error) => match crate::hook::aside(|| check(py)) {
+            Ok(checked) => (checked, Some(error)),
+            Err(again) if again.get_type(py).is(error.get_type(py)) => (None, None),
+            Err(_) => (None, Some(error)),
+        },
+    };
+    let _ = NUMPY.set(checked);
+    raised.map_or(Ok(()), Err)
 }
 
 /// Build the table and check every offset against numpy's own view of a real array.

@@ -29,8 +29,21 @@ pub enum EntryTy {
     Tuple,
     /// An exact range iterator.
     RangeIter,
+    /// An iterator over a list, a tuple or a one-dimensional array (`for x in data`), not
+    /// exhausted.
+    SeqIter(SeqKind),
     /// Anything else (kept boxed, never operated on by tier 2).
     Other,
+}
+
+/// What a sequence iterator runs over.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SeqKind {
+    List,
+    Tuple,
+    /// A one-dimensional ndarray (native byte order, aligned), iterated through CPython's
+    /// sequence iterator as numpy's `iter()` does.
+    Array(numpy::Dtype),
 }
 
 /// The variant key: the entry type of every local, then of every stack value.
@@ -89,6 +102,9 @@ impl EntryTy {
             EntryTy::Tuple => "tuple".into(),
             EntryTy::List => "list".into(),
             EntryTy::RangeIter => "range iterator (unboxed)".into(),
+            EntryTy::SeqIter(SeqKind::List) => "list iterator (unboxed)".into(),
+            EntryTy::SeqIter(SeqKind::Tuple) => "tuple iterator (unboxed)".into(),
+            EntryTy::SeqIter(SeqKind::Array(_)) => "1-d array iterator (unboxed)".into(),
             EntryTy::Other => "other (kept boxed)".into(),
         }
     }
@@ -122,6 +138,9 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
     }
     if ty == std::ptr::addr_of_mut!(PyRangeIter_Type) && super::exits::range_iter_layout_ok() {
         return EntryTy::RangeIter;
+    }
+    if let Some(kind) = seq_iter_kind(obj, np) {
+        return EntryTy::SeqIter(kind);
     }
     if let Some(np) = np {
         if ty as usize == np.float64 {
@@ -157,6 +176,37 @@ unsafe fn classify(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> EntryTy {
     EntryTy::Other
 }
 
+/// A list, tuple or sequence iterator whose sequence tier 2 can read (its layout checked),
+/// not exhausted.
+unsafe fn seq_iter_kind(obj: *mut PyObject, np: Option<&numpy::Numpy>) -> Option<SeqKind> {
+    let ty = Py_TYPE(obj);
+    let iterators = [
+        std::ptr::addr_of_mut!(PyListIter_Type),
+        std::ptr::addr_of_mut!(PyTupleIter_Type),
+        std::ptr::addr_of_mut!(PySeqIter_Type),
+    ];
+    if !iterators.contains(&ty) || !super::exits::seq_iter_layout_ok() {
+        return None;
+    }
+    let (index, seq) = super::exits::seq_iter_read(obj);
+    if seq.is_null() || index < 0 {
+        return None;
+    }
+    let seq_ty = Py_TYPE(seq);
+    if ty == std::ptr::addr_of_mut!(PyListIter_Type) && seq_ty == std::ptr::addr_of_mut!(PyList_Type) {
+        return Some(SeqKind::List);
+    }
+    if ty == std::ptr::addr_of_mut!(PyTupleIter_Type) && seq_ty == std::ptr::addr_of_mut!(PyTuple_Type) {
+        return Some(SeqKind::Tuple);
+    }
+    if ty == std::ptr::addr_of_mut!(PySeqIter_Type) {
+        if let EntryTy::Array { ndim: 1, dtype, .. } = classify(seq, np) {
+            return Some(SeqKind::Array(dtype));
+        }
+    }
+    None
+}
+
 /// `name` looked up as LOAD_GLOBAL does (globals, then builtins, both exact dicts); the
 /// object's address, or 0.
 pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name: *mut PyObject) -> usize {
@@ -176,6 +226,41 @@ pub unsafe fn lookup_global(_py: Python<'_>, frame: *mut InterpreterFrame, name:
         }
     }
     0
+}
+
+/// `module.name` as found in the module's own dict (the address of the object, or 0), for an
+/// exact module object only: no `__getattr__` or descriptor, so no Python code, runs.
+pub unsafe fn module_attribute(module: *mut PyObject, name: *mut PyObject) -> usize {
+    if module.is_null() || PyModule_CheckExact(module) == 0 {
+        return 0;
+    }
+    let dict = PyModule_GetDict(module);
+    if dict.is_null() || PyDict_CheckExact(dict) == 0 {
+        return 0;
+    }
+    let value = PyDict_GetItemWithError(dict, name);
+    if value.is_null() && !PyErr_Occurred().is_null() {
+        PyErr_Clear();
+    }
+    value as usize
+}
+
+/// The module `name` if it is in `sys.modules` (an owned reference), without importing it
+/// or running any Python code.
+pub fn loaded_module<'py>(py: Python<'py>, name: &std::ffi::CStr) -> Option<Bound<'py, PyAny>> {
+    // SAFETY: C-level lookups in sys.modules; the GIL is held (py).
+    unsafe {
+        let modules = PyImport_GetModuleDict();
+        if modules.is_null() || PyDict_CheckExact(modules) == 0 {
+            return None;
+        }
+        // (PyDict_GetItemString reports no errors: NULL is "not there".)
+        let module = PyDict_GetItemString(modules, name.as_ptr());
+        if module.is_null() {
+            return None;
+        }
+        Some(Bound::from_borrowed_ptr(py, module))
+    }
 }
 
 // --- The compiler's abstract state -------------------------------------------------------
@@ -342,11 +427,15 @@ pub enum Slot {
     /// A range iterator; `real`: the frame's stack slot holds the object since entry.
     /// Its counters (next, step, remaining) are in range spills.
     RangeIter { real: bool },
+    /// A sequence iterator the frame's stack slot holds since entry; its index is in the
+    /// position's first range spill, its sequence's facts in cache slots.
+    SeqIter(SeqKind),
     /// `range(start, stop, step)` not yet iterated; (start, stop, step) in range spills.
-    Range,
-    /// A tuple of `n` (2 or 3) ints, an index tuple: values in the range spills of this
-    /// position (origins past `n` unused).
-    Tuple(u8, [Origin; 3]),
+    /// `unit_step`: the step is the constant 1.
+    Range { unit_step: bool },
+    /// A tuple of `n` (2 or 3) ints, an index tuple: each item's home and origin (a local's
+    /// own home, a constant, or the position's range spills for values computed on the stack).
+    Tuple(u8, [(Home, Origin); 3]),
     /// A constant object (address) tier 2 does not operate on.
     ConstObj(usize),
 }
