@@ -836,8 +836,9 @@ fn gen_binary_subscr(jit: &mut Jit) -> Option<()> {
 }
 
 /// STORE_SUBSCR: an exact list indexed by a one-digit int in range, in line, as
-/// `subscripts::set_item` does it (the new item in place before the old one is released);
-/// everything else through the helper, out of line.
+/// `subscripts::set_item` does it (the new item in place before the old one is released),
+/// then the inputs released as the generic instruction does; everything else through the
+/// helper, out of line.
 fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     // Stack: value, container, key.
     let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
@@ -853,14 +854,23 @@ fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R0, OB_TYPE, general);
     jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
     emit_sequence_index(jit, general);
-    // R2 = &items[index]; S1 = the old item; the stack's reference to the value moves in.
+    // R2 = &items[index]; S1 = the old item. The list takes its own reference to the value;
+    // then, as the generic instruction: the old item, and the stack's value, list and index
+    // (an old item's destructor may drop the list's reference to the value, which the
+    // stack's keeps alive until then).
     jit.asm.load_field(Reg::R2, Reg::R0, LIST_OB_ITEM);
     jit.asm.i_shl_imm(Reg::S0, 3);
     jit.asm.i_add(Reg::R2, Reg::S0);
     jit.asm.load_field(Reg::S1, Reg::R2, 0);
     jit.asm.load_slot(Reg::R3, value);
+    jit.asm.incref(Reg::R3);
     jit.asm.store_field(Reg::R2, 0, Reg::R3);
-    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(container), Held::Slot(key)], depth - 3, done);
+    emit_releases(
+        jit,
+        &[Held::Reg(Reg::S1), Held::Slot(value), Held::Slot(container), Held::Slot(key)],
+        depth - 3,
+        done,
+    );
     jit.asm.bind(done);
     Some(())
 }
@@ -1319,8 +1329,10 @@ fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
         jit.asm.jump(done);
     });
     // The hit, inline, as `store_attr_cached` does it: the type and its version are the
-    // cached ones, and the instance value or the slot holds a value, which the stack's
-    // reference to the new one replaces; then the old value and the owner are released.
+    // cached ones, and the instance value or the slot holds a value, which a new reference
+    // to the value replaces; then, as the generic instruction: the old value, and the
+    // stack's value and owner (an old value's destructor may drop the owner's reference to
+    // the value, which the stack's keeps alive until then).
     let slot_kind = jit.asm.new_label();
     let place = jit.asm.new_label();
     jit.asm.load_slot(Reg::R1, owner);
@@ -1345,8 +1357,9 @@ fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.load_field(Reg::S1, Reg::R2, 0);
     jit.asm.jump_if_zero(Reg::S1, miss);
     jit.asm.load_slot(Reg::R3, value);
+    jit.asm.incref(Reg::R3);
     jit.asm.store_field(Reg::R2, 0, Reg::R3);
-    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(owner)], depth - 2, done);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(value), Held::Slot(owner)], depth - 2, done);
     jit.asm.bind(done);
     Some(())
 }
@@ -1438,6 +1451,7 @@ fn emit_method_descriptor_call(jit: &mut Jit, base: u32, nargs: u32, general: cr
     jit.asm.load_field(Reg::S1, Reg::S0, METHOD_DESCR_VECTORCALL);
     jit.asm.jump_if_zero(Reg::S1, general);
     jit.asm.load_imm(Reg::R3, pyo3_ffi::PY_VECTORCALL_ARGUMENTS_OFFSET as u64);
+    // (The backend has no plain register OR: i_arith's OR never takes the overflow label.)
     jit.asm.i_arith(crate::backend::IOp::Or, Reg::R2, Reg::R3, general);
     jit.asm.call_indirect(Reg::S1, &[Arg::Reg(Reg::S0), Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Imm(0)]);
     jit.call(
@@ -1610,9 +1624,8 @@ fn gen_unpack_sequence(jit: &mut Jit, instr: &Instr) -> Option<()> {
     // gained a reference).
     let not_tuple = jit.asm.new_label();
     let items = jit.asm.new_label();
+    // (The type first: only a tuple or a list has an ob_size to read.)
     jit.asm.load_slot(Reg::R0, slot);
-    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
-    jit.asm.jump_if_not_equal_imm(Reg::R2, n as u64, general);
     jit.asm.load_field(Reg::R2, Reg::R0, OB_TYPE);
     jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyTuple_Type) as u64);
     jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, not_tuple);
@@ -1624,6 +1637,9 @@ fn gen_unpack_sequence(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, general);
     jit.asm.load_field(Reg::R1, Reg::R0, LIST_OB_ITEM);
     jit.asm.bind(items);
+    // R1 = the items; the length must be n.
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, n as u64, general);
     for i in 0..n {
         jit.asm.load_field(Reg::R2, Reg::R1, 8 * (n - 1 - i) as i32);
         jit.asm.incref(Reg::R2);
