@@ -360,6 +360,10 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     let store_attr_caches = std::mem::take(&mut jit.store_attr_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
+    if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
+        // Debugging aid: the machine code, named by its address (for matching perf samples).
+        let _ = std::fs::write(format!("{dir}/tier1-{:x}.bin", block.start() as usize), &machine_code);
+    }
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
     let compile_ns = started.elapsed().as_nanos() as u64;
     STATS.compile_ns.add(compile_ns);
