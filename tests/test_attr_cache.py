@@ -246,6 +246,99 @@ SCENARIOS = {
         p, q = P(), P()
         out = [f(p), f(q)]
     """,
+    "slots read, deleted, stored and shadowed": """
+        class S:
+            __slots__ = ("a", "b")
+            def __init__(self, a):
+                self.a = a
+        class Sub(S):
+            pass
+        def read(o):
+            try:
+                return o.a, o.b
+            except AttributeError as e:
+                return str(e)
+        def write(o, v):
+            o.a = v
+            o.b = -v
+        out = []
+        s = S(1)
+        for i in range(8):
+            out.append(read(s))
+            write(s, i)
+            if i == 2:
+                del s.a
+            if i == 4:
+                del s.b
+                out.append(read(s))
+            if i == 5:
+                s = Sub(10)
+                s.__dict__["a"] = "in dict"  # the slot (a data descriptor) still wins
+        S.a = property(lambda self: "property", lambda self, v: None)
+        out += [read(S(3)), read(s)]
+    """,
+    "instance attributes replaced, added, and intercepted": """
+        class P:
+            def __init__(self):
+                self.x = 1
+        def set_x(p, v):
+            p.x = v
+            return vars(p).copy() if hasattr(p, "__dict__") else None
+        def set_y(p, v):
+            p.y = v
+            return list(vars(p))
+        out = []
+        p, q, r = P(), P(), P()
+        for i in range(4):
+            out.append(set_x(p, i))
+            out.append(set_y(q if i % 2 else p, i))
+        del p.x
+        out.append(set_x(p, "re-added"))
+        d = q.__dict__
+        out.append(set_x(q, "dict materialized"))
+        P.x = property(lambda self: "prop", lambda self, v: out.append(("setter", v)))
+        out.append(set_x(P(), "through the property"))
+        out.append(set_x(r, "through the property, with a value"))
+        del P.x
+        P.__setattr__ = lambda self, k, v: out.append(("__setattr__", k, v))
+        out.append(set_x(p, "intercepted"))
+    """,
+    "stores into read-only members": """
+        def set_start(r, v):
+            try:
+                r.start = v
+                return "stored"
+            except AttributeError as e:
+                return str(e)
+        def get_start(r):
+            return r.start
+        rs = [range(i, 10) for i in range(4)]
+        out = [(set_start(r, -1), get_start(r)) for r in rs]
+    """,
+    "a store's old value dies, its destructor looks at the line": """
+        import sys
+        log = []
+        class Dies:
+            def __del__(self):
+                log.append(sys._getframe(1).f_lineno)
+        class P:
+            __slots__ = ("s",)
+        class Q:
+            pass
+        def f(p, q):
+            for i in range(3):
+                p.s = Dies()
+                q.v = Dies()
+                p.s = (
+                    None
+                )
+                q.v = None
+        p, q = P(), Q()
+        p.s = 0
+        q.v = 0
+        f(p, q)
+        out = log
+    """,
     "attribute read while values change": """
         class Counter:
             def __init__(self):

@@ -232,3 +232,54 @@ def test_list_store_releases_the_old_item_after_storing():
         return items, log
 
     check_calls(replace, [(([1, 2],), {})])
+
+
+def test_sequence_subscripts_at_every_index():
+    # Every index of short lists and tuples, both signs, one past each end, and keys that
+    # are not exact one-digit ints (bool, big ints, an int subclass).
+    class Index(int):
+        pass
+
+    def load_store(seq, i):
+        out = [seq[i]]
+        if type(seq) is list:
+            seq[i] = ("stored", i)
+            out.append(list(seq))
+        return out
+
+    cases = []
+    for seq in ([10, 20, 30], (10, 20, 30), [7], ()):
+        for i in range(-len(seq) - 1, len(seq) + 1):
+            cases.append(((list(seq) if type(seq) is list else seq, i), {}))
+        for key in (True, False, 2**30, -(2**30), 2**62, Index(0)):
+            cases.append(((list(seq) if type(seq) is list else seq, key), {}))
+    check_calls(load_store, cases)
+
+
+def test_subscript_releases_run_destructors_at_the_right_line():
+    # The container (or the old item) dies in the subscript: its destructor sees the frame's
+    # line and the list as the interpreter shows them.
+    import sys
+
+    def f():
+        log = []
+
+        class Dies:
+            def __init__(self, name):
+                self.name = name
+
+            def __del__(self):
+                log.append((self.name, sys._getframe(1).f_lineno))
+
+        first = [Dies("item"), 2][1]
+        items = [Dies("old"), 0]
+        items[0] = (
+            "new"
+        )
+        second = (
+            Dies("tuple"),
+            3,
+        )[1]
+        return first, second, items, log
+
+    check_calls(f, [((), {})] * 3)

@@ -2936,3 +2936,27 @@ def test_same_loop_with_changing_types():
 def test_module_runs_on_supported_python():
     assert sys.version_info[:2] in ((3, 11), (3, 12))
     assert autojit.supported()
+
+
+def test_a_refused_loop_is_asked_again_after_its_types_change():
+    # Tier 2 refuses the loop while `x` is a str (each refused request backs off, up to 64
+    # requests); once `x` is a float, a later request compiles and enters it.
+    def mixed(n, switch):
+        x = "s"
+        total = 0.0
+        for i in range(n):
+            if i == switch:
+                x = 1.5
+            if i >= switch:
+                total += x * 2.0
+        return total
+
+    autojit.enable(threshold=0)
+    try:
+        before = autojit.stats()["tier2_entries"]
+        result = mixed(200_000, 20_000)
+        entered = autojit.stats()["tier2_entries"] - before
+    finally:
+        autojit.disable()
+    assert result == 180_000 * 3.0
+    assert entered >= 1

@@ -589,6 +589,14 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; ldr w16, [x16] ; cbnz w16, =>label);
     }
 
+    /// Jump if either 8-byte value at absolute address `addr` or `addr + disp` is nonzero.
+    pub fn jump_if_either_u64_at_nonzero(&mut self, addr: usize, disp: i32, label: Label) {
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64 ; ldr x17, [x16]);
+        self.mem(Mem::LdrX, TMP0, TMP0, disp);
+        dynasm!(self.ops ; .arch aarch64 ; orr x16, x16, x17 ; cbnz x16, =>label);
+    }
+
     /// Jump if the 8-byte value at absolute address `addr` is nonzero.
     pub fn jump_if_u64_at_nonzero(&mut self, addr: usize, label: Label) {
         self.imm_to(TMP0, addr as u64);
@@ -612,6 +620,19 @@ impl Assembler {
         dynasm!(self.ops ; .arch aarch64 ; ldr x16, [x16]);
         self.imm_to(TMP1, mask as i64 as u64);
         dynasm!(self.ops ; .arch aarch64 ; tst x16, x17 ; b.ne =>label);
+    }
+
+    /// `*(u64 *)addr += 1`, then jump if the new value has any of the bits of `mask`
+    /// (sign-extended, as on x86_64).
+    pub fn increment_u64_at_and_jump_if_masked(&mut self, addr: usize, mask: i32, label: Label) {
+        self.imm_to(TMP0, addr as u64);
+        dynasm!(self.ops ; .arch aarch64
+            ; ldr x17, [x16]
+            ; add x17, x17, #1
+            ; str x17, [x16]
+        );
+        self.imm_to(TMP0, mask as i64 as u64);
+        dynasm!(self.ops ; .arch aarch64 ; tst x17, x16 ; b.ne =>label);
     }
 
     /// `*(u64 *)addr += 1`.
@@ -1383,6 +1404,22 @@ mod tests {
         // str x1, [x20, #240] ; add x1, x19, #88
         assert_eq!(bytes(|a| a.store_tstate_field(240, Reg::R1)), words(&[0xf9007a81]));
         assert_eq!(bytes(|a| a.slot_address(Reg::R1, 2)), words(&[0x91016261]));
+        // mov x16, #0x1000 ; ldr x17, [x16] ; ldur x16, [x16, #7] ; orr x16, x16, x17 ;
+        // cbnz x16, (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.jump_if_either_u64_at_nonzero(0x1000, 7, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0xd2820010, 0xf9400211, 0xf8407210, 0xaa110210, 0xb5000030]));
+        // mov x16, #0x2000 ; ldr x17, [x16] ; add x17, x17, #1 ; str x17, [x16] ;
+        // mov x16, #0xff ; tst x17, x16 ; b.ne (the next instruction)
+        let code = bytes(|a| {
+            let l = a.new_label();
+            a.increment_u64_at_and_jump_if_masked(0x2000, 0xff, l);
+            a.bind(l);
+        });
+        assert_eq!(code, words(&[0xd2840010, 0xf9400211, 0x91000631, 0xf9000211, 0xd2801ff0, 0xea10023f, 0x54000021]));
         // mov x1, x22 ; mov x0, x20 ; blr x21
         assert_eq!(
             bytes(|a| a.call_indirect(Reg::S0, &[Arg::Tstate, Arg::Reg(Reg::S1)])),
@@ -1548,6 +1585,41 @@ mod tests {
         });
         assert_eq!(r, 158);
         assert_eq!(tstate[2] as u32, 38);
+        // Two words (overlapping at an unaligned offset, as the 15 monitoring tool bytes).
+        let mut words = [0u64; 3];
+        for (set, expect) in [(None, false), (Some(0), true), (Some(7), true), (Some(14), true), (Some(15), false)] {
+            words = [0; 3];
+            if let Some(byte) = set {
+                unsafe { *(words.as_mut_ptr() as *mut u8).add(byte) = 1 };
+            }
+            let addr = words.as_ptr() as usize;
+            let r = run(ts, &mut frame, &|a| {
+                let yes = a.new_label();
+                a.jump_if_either_u64_at_nonzero(addr, 7, yes);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(yes);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r == 1, expect, "byte {set:?}");
+        }
+        let _ = words;
+        // A counter incremented and tested against a mask.
+        static COUNTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(6);
+        for expect in [true, false, true] {
+            let r = run(ts, &mut frame, &|a| {
+                let yes = a.new_label();
+                a.increment_u64_at_and_jump_if_masked(COUNTS.as_ptr() as usize, 1, yes);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(yes);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r == 1, expect);
+        }
+        assert_eq!(COUNTS.load(std::sync::atomic::Ordering::SeqCst), 9);
         assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
         let sp = frame[1] as usize;
         let here = 0u8;

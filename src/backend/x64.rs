@@ -350,6 +350,16 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; cmp DWORD [r11], 0 ; jne =>label);
     }
 
+    /// Jump if either 8-byte value at absolute address `addr` or `addr + disp` is nonzero.
+    pub fn jump_if_either_u64_at_nonzero(&mut self, addr: usize, disp: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; mov r11, QWORD addr as i64
+            ; mov r10, QWORD [r11]
+            ; or r10, QWORD [r11 + disp]
+            ; jnz =>label
+        );
+    }
+
     /// Jump if the 8-byte value at absolute address `addr` is nonzero.
     pub fn jump_if_u64_at_nonzero(&mut self, addr: usize, label: Label) {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; cmp QWORD [r11], 0 ; jne =>label);
@@ -370,6 +380,16 @@ impl Assembler {
     /// Jump if `*(u64 *)addr & mask` is nonzero.
     pub fn jump_if_u64_at_masked(&mut self, addr: usize, mask: i32, label: Label) {
         dynasm!(self.ops ; .arch x64 ; mov r11, QWORD addr as i64 ; test QWORD [r11], mask ; jnz =>label);
+    }
+
+    /// `*(u64 *)addr += 1`, then jump if the new value has any of the bits of `mask`.
+    pub fn increment_u64_at_and_jump_if_masked(&mut self, addr: usize, mask: i32, label: Label) {
+        dynasm!(self.ops ; .arch x64
+            ; mov r11, QWORD addr as i64
+            ; add QWORD [r11], 1
+            ; test QWORD [r11], mask
+            ; jnz =>label
+        );
     }
 
     /// `*(u64 *)addr += 1`.
@@ -1153,6 +1173,41 @@ mod tests {
         });
         assert_eq!(r, 158);
         assert_eq!(tstate[2] as u32, 38);
+        // Two words (overlapping at an unaligned offset, as the 15 monitoring tool bytes).
+        let mut words = [0u64; 3];
+        for (set, expect) in [(None, false), (Some(0), true), (Some(7), true), (Some(14), true), (Some(15), false)] {
+            words = [0; 3];
+            if let Some(byte) = set {
+                unsafe { *(words.as_mut_ptr() as *mut u8).add(byte) = 1 };
+            }
+            let addr = words.as_ptr() as usize;
+            let r = run(ts, &mut frame, &|a| {
+                let yes = a.new_label();
+                a.jump_if_either_u64_at_nonzero(addr, 7, yes);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(yes);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r == 1, expect, "byte {set:?}");
+        }
+        let _ = words;
+        // A counter incremented and tested against a mask.
+        static COUNTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(6);
+        for expect in [true, false, true] {
+            let r = run(ts, &mut frame, &|a| {
+                let yes = a.new_label();
+                a.increment_u64_at_and_jump_if_masked(COUNTS.as_ptr() as usize, 1, yes);
+                a.load_imm(Reg::R0, 0);
+                a.ret(Reg::R0);
+                a.bind(yes);
+                a.load_imm(Reg::R0, 1);
+                a.ret(Reg::R0);
+            });
+            assert_eq!(r == 1, expect);
+        }
+        assert_eq!(COUNTS.load(std::sync::atomic::Ordering::SeqCst), 9);
         assert_eq!(tstate[3], &frame[2] as *const u64 as u64);
         let sp = frame[1] as usize;
         let here = 0u8;

@@ -4,7 +4,12 @@
 //!   class): read `values[index]` directly;
 //! - a method found on the type of an object that has no instance dict (`items.append`), or
 //!   whose inline values cannot hold the name (`self.method()`): push the function and the
-//!   object without looking anything up.
+//!   object without looking anything up;
+//! - a `__slots__` attribute (a member descriptor of type `Py_T_OBJECT_EX`): read at its
+//!   offset in the object.
+//!
+//! STORE_ATTR has a cache of its own (`StoreAttrCache`) for replacing an instance value or a
+//! slot's value.
 //!
 //! The cache is keyed on the type and its version tag. CPython gives a type a new version
 //! (tags are never reused) whenever the type or anything on its MRO changes, so while the tag
@@ -33,6 +38,8 @@ pub enum Kind {
     MethodWithValues,
     /// None of the above: take the generic path without trying to fill the cache again.
     Generic,
+    /// A `__slots__` member (`Py_T_OBJECT_EX`, no audit on reads) at byte offset `index`.
+    Slot,
 }
 
 /// What a site knows about one type.
@@ -173,6 +180,11 @@ pub unsafe extern "C" fn load_attr_cached(owner: *mut PyObject, name: *mut PyObj
                 return value;
             }
         }
+        if entry.kind == Kind::Slot {
+            if let Some(value) = slot_value(owner, entry.index) {
+                return value;
+            }
+        }
         known = entry.kind == Kind::Generic;
     }
     let version = (*tp).tp_version_tag;
@@ -181,6 +193,26 @@ pub unsafe extern "C" fn load_attr_cached(owner: *mut PyObject, name: *mut PyObj
         fill_instance_value(cache, owner, tp, name, result);
     }
     result
+}
+
+/// The value of the slot at byte offset `offset` in `owner`, as a new reference, if set.
+#[inline(always)]
+unsafe fn slot_value(owner: *mut PyObject, offset: usize) -> Option<*mut PyObject> {
+    let value = *field::<*mut PyObject>(owner.cast(), offset);
+    (!value.is_null()).then(|| Py_NewRef(value))
+}
+
+/// The byte offset of the slot `descr` reads, if it is a member descriptor the caches can
+/// read or write directly (`Py_T_OBJECT_EX`, no audit event on reads; for `store`, not
+/// read-only), as CPython's LOAD_ATTR_SLOT and STORE_ATTR_SLOT specializations require.
+unsafe fn member_slot(descr: *mut PyObject, store: bool) -> Option<usize> {
+    if descr.is_null() || Py_TYPE(descr) != std::ptr::addr_of_mut!(PyMemberDescr_Type) {
+        return None;
+    }
+    let member = (*(descr as *mut PyMemberDescrObject)).d_member;
+    let forbidden = if store { Py_READONLY | Py_AUDIT_READ } else { Py_AUDIT_READ };
+    ((*member).type_code == Py_T_OBJECT_EX && (*member).flags & forbidden == 0 && (*member).offset > 0)
+        .then_some((*member).offset as usize)
 }
 
 /// `values[index]` of `owner`'s inline values, as a new reference, if it is there.
@@ -201,7 +233,14 @@ unsafe fn fill_instance_value(cache: &mut AttrCache, owner: *mut PyObject, tp: *
         return;
     }
     let version = (*tp).tp_version_tag;
-    if _PyType_Lookup(tp, name).is_null() {
+    let descr = _PyType_Lookup(tp, name);
+    if let Some(offset) = member_slot(descr, false) {
+        if *field::<*mut PyObject>(owner.cast(), offset) == result {
+            cache.remember(Entry { tp, version, kind: Kind::Slot, index: offset, ..EMPTY });
+            return;
+        }
+    }
+    if descr.is_null() {
         let values = values_of(owner, tp);
         let keys = shared_keys(tp);
         if !values.is_null() && !keys.is_null() {
@@ -237,8 +276,13 @@ pub unsafe extern "C" fn load_method_cached(slots: *mut *mut PyObject, name: *mu
                     return push_method(slots, entry.descr, owner);
                 }
             }
-            Kind::InstanceValue => {
-                if let Some(value) = instance_value(owner, tp, entry.index) {
+            Kind::InstanceValue | Kind::Slot => {
+                let value = if entry.kind == Kind::Slot {
+                    slot_value(owner, entry.index)
+                } else {
+                    instance_value(owner, tp, entry.index)
+                };
+                if let Some(value) = value {
                     *slots = std::ptr::null_mut();
                     *slots.add(1) = value;
                     Py_DECREF(owner);
@@ -293,4 +337,90 @@ unsafe fn fill_method(cache: &mut AttrCache, owner: *mut PyObject, tp: *mut PyTy
         return;
     }
     cache.remember(Entry { tp, version, kind: Kind::MethodWithValues, descr, keys, nentries: nentries(keys), ..EMPTY });
+}
+
+/// One STORE_ATTR site's cache: one type, and how a store of the site's name into its
+/// instances goes when it only replaces a value (an instance value that is there, or a
+/// slot): written in place, the old value released, as the generic store does it. Tier-1
+/// code checks it inline; `store_attr_cached` fills it.
+#[repr(C)]
+pub struct StoreAttrCache {
+    tp: *mut PyTypeObject,
+    version: u32,
+    kind: Kind,
+    /// The instance-values index (`InstanceValue`) or the slot's byte offset (`Slot`).
+    index: usize,
+}
+
+/// Offsets of `StoreAttrCache`'s fields, for the inline check.
+pub const STORE_TP: i32 = std::mem::offset_of!(StoreAttrCache, tp) as i32;
+pub const STORE_VERSION: i32 = std::mem::offset_of!(StoreAttrCache, version) as i32;
+pub const STORE_KIND: i32 = std::mem::offset_of!(StoreAttrCache, kind) as i32;
+pub const STORE_INDEX: i32 = std::mem::offset_of!(StoreAttrCache, index) as i32;
+
+impl StoreAttrCache {
+    pub fn new() -> Box<StoreAttrCache> {
+        Box::new(StoreAttrCache { tp: std::ptr::null_mut(), version: 0, kind: Kind::Empty, index: 0 })
+    }
+}
+
+/// Can a store into `tp`'s instances be cached: the generic `__setattr__`, a valid version.
+#[inline(always)]
+unsafe fn store_cacheable(tp: *mut PyTypeObject) -> bool {
+    (*tp).tp_setattro.map(|f| f as usize) == Some(PyObject_GenericSetAttr as usize) && (*tp).tp_version_tag != 0
+}
+
+/// STORE_ATTR (`owner.name = value`): 0, or -1 with an exception set. Borrows its operands.
+/// A replacement the cache describes is done in place; anything else is `PyObject_SetAttr`,
+/// after which the cache is filled if the store was such a replacement.
+pub unsafe extern "C" fn store_attr_cached(owner: *mut PyObject, name: *mut PyObject, value: *mut PyObject, cache: *mut StoreAttrCache) -> i64 {
+    let cache = &mut *cache;
+    let tp = Py_TYPE(owner);
+    if cache.tp == tp && cache.kind != Kind::Empty && (*tp).tp_version_tag == cache.version {
+        let place = match cache.kind {
+            Kind::InstanceValue => {
+                let values = values_of(owner, tp);
+                if values.is_null() { std::ptr::null_mut() } else { values.add(cache.index) }
+            }
+            Kind::Slot => field::<*mut PyObject>(owner.cast(), cache.index),
+            _ => std::ptr::null_mut(),
+        };
+        if !place.is_null() && !(*place).is_null() {
+            let old = *place;
+            *place = Py_NewRef(value);
+            Py_DECREF(old);
+            return 0;
+        }
+    }
+    let version = (*tp).tp_version_tag;
+    // Where the value would go, if the store is a plain replacement (before the store: a
+    // new instance value is not one).
+    let place = store_place(owner, tp, name);
+    let status = PyObject_SetAttr(owner, name, value) as i64;
+    if status == 0 && (*tp).tp_version_tag == version && Py_TYPE(owner) == tp {
+        if let Some((kind, index)) = place {
+            *cache = StoreAttrCache { tp, version, kind, index };
+        }
+    }
+    status
+}
+
+/// How a store of `name` into `owner` replaces a value, if it does so in a way the cache can
+/// repeat: a slot (a writable `Py_T_OBJECT_EX` member descriptor), or an instance value that
+/// is already there (no descriptor or class attribute of that name at all).
+unsafe fn store_place(owner: *mut PyObject, tp: *mut PyTypeObject, name: *mut PyObject) -> Option<(Kind, usize)> {
+    if !store_cacheable(tp) {
+        return None;
+    }
+    let descr = _PyType_Lookup(tp, name);
+    if !descr.is_null() {
+        return member_slot(descr, true).map(|offset| (Kind::Slot, offset));
+    }
+    let values = values_of(owner, tp);
+    let keys = shared_keys(tp);
+    if values.is_null() || keys.is_null() {
+        return None;
+    }
+    let index = shared_key_index(keys, name, false)?;
+    (!(*values.add(index)).is_null()).then_some((Kind::InstanceValue, index))
 }

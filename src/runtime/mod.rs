@@ -145,6 +145,84 @@ pub unsafe extern "C" fn for_iter_next(iter: *mut PyObject) -> *mut PyObject {
     EXHAUSTED as *mut PyObject
 }
 
+/// Where list and range iterators keep their state, for FOR_ITER in line: found by probing
+/// real iterators once (the structs are private to CPython's C files on 3.11). None when a
+/// probe does not see the expected layout (FOR_ITER then always calls `for_iter_next`).
+#[derive(Clone, Copy, Debug)]
+pub struct IterLayout {
+    /// `listiterobject`: the next index and the list (null once exhausted).
+    pub list_index: i32,
+    pub list_seq: i32,
+    /// The range iterator: 3.12's `_PyRangeIterObject` (the next value, the step, the count
+    /// left); on 3.11 `rangeiterobject` (the count done, the start, the step, the length).
+    pub range: RangeLayout,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum RangeLayout {
+    /// 3.12: `start`, `step`, `len` (values left).
+    StartStepLen { start: i32, step: i32, len: i32 },
+    /// 3.11: `index`, `start`, `step`, `len`.
+    IndexStartStepLen { index: i32, start: i32, step: i32, len: i32 },
+}
+
+pub fn iter_layout() -> Option<IterLayout> {
+    static LAYOUT: std::sync::OnceLock<Option<IterLayout>> = std::sync::OnceLock::new();
+    *LAYOUT.get_or_init(|| unsafe { probe_iter_layout() })
+}
+
+unsafe fn probe_iter_layout() -> Option<IterLayout> {
+    let word = |obj: *mut PyObject, offset: i32| *(obj as *const i64).add(offset as usize / 8);
+    // A list iterator after one step: index 1, the list.
+    let list = PyList_New(0);
+    for v in [10, 20, 30] {
+        let item = PyLong_FromLong(v);
+        PyList_Append(list, item);
+        Py_DECREF(item);
+    }
+    let it = PyObject_GetIter(list);
+    let first = PyIter_Next(it);
+    let list_ok = Py_TYPE(it) == std::ptr::addr_of_mut!(PyListIter_Type)
+        && word(it, 16) == 1
+        && word(it, 24) == list as i64;
+    Py_XDECREF(first);
+    Py_DECREF(it);
+    Py_DECREF(list);
+    // iter(range(7, 1000, 3)) after one step.
+    let args = (PyLong_FromLong(7), PyLong_FromLong(1000), PyLong_FromLong(3));
+    let range = PyObject_CallFunctionObjArgs(
+        std::ptr::addr_of_mut!(PyRange_Type).cast(),
+        args.0,
+        args.1,
+        args.2,
+        std::ptr::null_mut::<PyObject>(),
+    );
+    Py_DECREF(args.0);
+    Py_DECREF(args.1);
+    Py_DECREF(args.2);
+    if range.is_null() {
+        PyErr_Clear();
+        return None;
+    }
+    let it = PyObject_GetIter(range);
+    let first = PyIter_Next(it);
+    let is_range_iter = Py_TYPE(it) == std::ptr::addr_of_mut!(PyRangeIter_Type);
+    let range_layout = if cpython::VERSION >= (3, 12) {
+        let ok = is_range_iter && word(it, 16) == 10 && word(it, 24) == 3 && word(it, 32) == 330;
+        ok.then_some(RangeLayout::StartStepLen { start: 16, step: 24, len: 32 })
+    } else {
+        let ok = is_range_iter && word(it, 16) == 1 && word(it, 24) == 7 && word(it, 32) == 3 && word(it, 40) == 331;
+        ok.then_some(RangeLayout::IndexStartStepLen { index: 16, start: 24, step: 32, len: 40 })
+    };
+    Py_XDECREF(first);
+    Py_DECREF(it);
+    Py_DECREF(range);
+    if !list_ok {
+        return None;
+    }
+    Some(IterLayout { list_index: 16, list_seq: 24, range: range_layout? })
+}
+
 pub unsafe extern "C" fn get_attr(owner: *mut PyObject, name: *mut PyObject) -> *mut PyObject {
     PyObject_GetAttr(owner, name)
 }

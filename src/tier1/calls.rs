@@ -120,6 +120,14 @@ pub unsafe extern "C" fn call_positional(
         release(slots, nargs);
         return if status < 0 { std::ptr::null_mut() } else { pyo3_ffi::Py_NewRef(pyo3_ffi::Py_None()) };
     }
+    if total == 1 && func == std::ptr::addr_of_mut!(pyo3_ffi::PyUnicode_Type).cast() && is_plain_scalar(*args) {
+        // `str(x)` of an exact int, float or str: what str's constructor does for one
+        // argument (`unicode_new`: PyObject_Str), with nothing else to run (an exact str
+        // result: no subclass __init__), as CPython's CALL_NO_KW_STR_1.
+        let result = pyo3_ffi::PyObject_Str(*args);
+        release(slots, nargs);
+        return result;
+    }
     // Anything else through its vectorcall entry with this thread's state, as
     // `_PyObject_VectorcallTstate` does (PyObject_Vectorcall would look the state up).
     let result = match pyo3_ffi::PyVectorcall_Function(func) {
@@ -133,6 +141,20 @@ pub unsafe extern "C" fn call_positional(
     result
 }
 
+/// An exact int, float or str (whose str() is an exact str, computed without Python code).
+#[inline(always)]
+unsafe fn is_plain_scalar(obj: *mut PyObject) -> bool {
+    let tp = Py_TYPE(obj);
+    tp == std::ptr::addr_of_mut!(pyo3_ffi::PyLong_Type)
+        || tp == std::ptr::addr_of_mut!(pyo3_ffi::PyFloat_Type)
+        || tp == std::ptr::addr_of_mut!(pyo3_ffi::PyUnicode_Type)
+}
+
+/// `_Py_CheckFunctionResult`, by address (for compiled code).
+pub fn check_function_result_address() -> usize {
+    _Py_CheckFunctionResult as usize
+}
+
 /// Drop the references CALL consumed: `[method or NULL, callable or self, args...]`.
 #[inline(always)]
 unsafe fn release(slots: *mut *mut PyObject, nargs: u64) {
@@ -143,7 +165,7 @@ unsafe fn release(slots: *mut *mut PyObject, nargs: u64) {
 }
 
 /// `list.append`, the method descriptor (static types' dicts never change).
-fn list_append_descriptor() -> *mut PyObject {
+pub fn list_append_descriptor() -> *mut PyObject {
     static DESCR: std::sync::atomic::AtomicPtr<PyObject> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
     let mut descr = DESCR.load(std::sync::atomic::Ordering::Relaxed);
     if descr.is_null() {

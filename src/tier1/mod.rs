@@ -43,6 +43,8 @@ pub struct Compiled {
     _attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
     /// The CALL caches likewise.
     _call_caches: Vec<Box<calls::CallCache>>,
+    /// The STORE_ATTR caches likewise.
+    _store_attr_caches: Vec<Box<runtime::attr_cache::StoreAttrCache>>,
 }
 
 impl Compiled {
@@ -93,6 +95,8 @@ pub struct Jit<'a> {
     pub attr_caches: Vec<Box<runtime::attr_cache::AttrCache>>,
     /// CALL caches likewise.
     pub call_caches: Vec<Box<calls::CallCache>>,
+    /// STORE_ATTR caches likewise.
+    pub store_attr_caches: Vec<Box<runtime::attr_cache::StoreAttrCache>>,
     /// Out-of-line code (slow paths of inline fast paths), emitted after all instructions:
     /// the instruction's position, the label the code starts at, and its generator.
     cold_paths: Vec<(usize, Label, ColdPath<'a>)>,
@@ -313,6 +317,7 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         global_caches: Vec::new(),
         attr_caches: Vec::new(),
         call_caches: Vec::new(),
+        store_attr_caches: Vec::new(),
         cold_paths: Vec::new(),
     };
 
@@ -352,8 +357,13 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
     let global_caches = std::mem::take(&mut jit.global_caches);
     let attr_caches = std::mem::take(&mut jit.attr_caches);
     let call_caches = std::mem::take(&mut jit.call_caches);
+    let store_attr_caches = std::mem::take(&mut jit.store_attr_caches);
     let machine_code = jit.asm.finish()?;
     let block = CodeBlock::new(&machine_code).ok_or("executable memory refused (code_limit reached?)")?;
+    if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
+        // Debugging aid: the machine code, named by its address (for matching perf samples).
+        let _ = std::fs::write(format!("{dir}/tier1-{:x}.bin", block.start() as usize), &machine_code);
+    }
     let entry = unsafe { std::mem::transmute::<*const u8, _>(block.start()) };
     let compile_ns = started.elapsed().as_nanos() as u64;
     STATS.compile_ns.add(compile_ns);
@@ -370,13 +380,14 @@ pub fn compile(code: *mut PyObject, backedge_counter: Option<usize>) -> Result<C
         _global_caches: global_caches,
         _attr_caches: attr_caches,
         _call_caches: call_caches,
+        _store_attr_caches: store_attr_caches,
     })
 }
 
 /// Instructions whose templates keep `prev_instr` current themselves, on the paths that
 /// can run code or release a reference (their inline fast paths do neither).
 fn sets_prev_instr_itself(op: Op) -> bool {
-    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL)
+    matches!(op, Op::LOAD_GLOBAL | Op::LOAD_ATTR | Op::LOAD_METHOD | Op::COMPARE_OP | Op::BINARY_OP | Op::CALL | Op::BINARY_SUBSCR | Op::STORE_SUBSCR | Op::STORE_ATTR | Op::FOR_ITER | Op::UNPACK_SEQUENCE | Op::STORE_FAST | Op::POP_TOP | Op::JUMP_BACKWARD)
 }
 
 /// Instructions that never run Python code or release a reference.

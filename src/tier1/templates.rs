@@ -34,7 +34,7 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
         UNARY_POSITIVE => gen_unary(jit, runtime::unary_positive as usize),
         UNARY_INVERT => gen_unary(jit, runtime::unary_invert as usize),
         UNARY_NOT => gen_unary(jit, runtime::unary_not as usize),
-        BINARY_SUBSCR => gen_binary(jit, runtime::subscripts::get_item as usize, 0),
+        BINARY_SUBSCR => gen_binary_subscr(jit),
         STORE_SUBSCR => gen_store_subscr(jit),
         POP_JUMP_IF_FALSE | POP_JUMP_FORWARD_IF_FALSE | POP_JUMP_BACKWARD_IF_FALSE => gen_pop_jump_if(jit, instr, false),
         POP_JUMP_IF_TRUE | POP_JUMP_FORWARD_IF_TRUE | POP_JUMP_BACKWARD_IF_TRUE => gen_pop_jump_if(jit, instr, true),
@@ -112,16 +112,16 @@ pub fn gen_instruction(jit: &mut Jit, instr: &Instr) -> Option<()> {
 /// GIL hand-over). An exception from a handler is raised at the current instruction with
 /// the stack as it is (`depth` values).
 fn poll_eval_breaker(jit: &mut Jit, depth: u32) {
-    let slow = jit.asm.new_label();
     let done = jit.asm.new_label();
+    // The slow path is rare: out of line.
+    let slow = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::handle_eval_breaker as usize, &[]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_negative_i32(Reg::R0, raise);
+        jit.asm.jump(done);
+    });
     jit.asm.jump_if_i32_at_nonzero(crate::hook::eval_breaker_address(), slow);
-    // The slow path is laid out inline but skipped: it is rare.
-    jit.asm.jump(done);
-    jit.asm.bind(slow);
-    jit.set_prev_instr_current();
-    jit.call(runtime::handle_eval_breaker as usize, &[]);
-    let raise = jit.raise_exit(depth);
-    jit.asm.jump_if_negative_i32(Reg::R0, raise);
     jit.asm.bind(done);
 }
 
@@ -138,17 +138,18 @@ fn check_tracing(jit: &mut Jit, resume_at: usize, depth: u32) {
     }
     #[cfg(autojit_py312)]
     {
+        // The 15 tool bytes: two overlapping 8-byte words.
         let tools = crate::hook::interp_address() + cpython::INTERP_MONITORS;
-        jit.asm.jump_if_u64_at_nonzero(tools, exit);
-        jit.asm.jump_if_u64_at_nonzero(tools + cpython::MONITORS_TOOLS_SIZE - 8, exit);
-        // Local events: only when the code has monitoring data at all.
-        let local = jit.asm.new_label();
+        jit.asm.jump_if_either_u64_at_nonzero(tools, cpython::MONITORS_TOOLS_SIZE as i32 - 8, exit);
+        // Local events: only when the code has monitoring data at all (out of line).
         let done = jit.asm.new_label();
+        let code = jit.code as u64;
+        let local = jit.cold(move |jit| {
+            jit.call(runtime::tracing_active_for as usize, &[Arg::Tstate, Arg::Imm(code)]);
+            jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+            jit.asm.jump(done);
+        });
         jit.asm.jump_if_u64_at_nonzero(jit.code as usize + cpython::CODE_CO_MONITORING, local);
-        jit.asm.jump(done);
-        jit.asm.bind(local);
-        jit.call(runtime::tracing_active_for as usize, &[Arg::Tstate, Arg::Imm(jit.code as u64)]);
-        jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
         jit.asm.bind(done);
     }
 }
@@ -161,23 +162,22 @@ fn emit_loop_back_edge(jit: &mut Jit, target: crate::backend::Label, header: usi
     // and tier-2 code must never keep a signal waiting.
     poll_eval_breaker(jit, depth);
     if let Some(counter) = jit.backedge_counter {
-        jit.asm.increment_u64_at(counter);
-        let stay = jit.asm.new_label();
-        jit.asm.jump_if_u64_at_masked(counter, crate::tier2::osr_mask(), stay);
+        // Not the loop_threshold-th back-edge: straight to the loop's header.
+        jit.asm.increment_u64_at_and_jump_if_masked(counter, crate::tier2::osr_mask(), target);
         // osr_entry may run Python code (numpy's errstate): the frame shows this instruction.
         jit.set_prev_instr_current();
         jit.call(
             crate::tier2::osr_entry as usize,
             &[Arg::Tstate, Arg::Frame, Arg::Imm(header as u64), Arg::Imm(depth as u64)],
         );
-        jit.asm.jump_if_zero(Reg::R0, stay);
+        jit.asm.jump_if_zero(Reg::R0, target);
         // OSR_ERROR: that Python code raised (a signal handler's exception, say).
         let raise = jit.raise_exit(depth);
         jit.asm.jump_if_equal_imm(Reg::R0, crate::tier2::OSR_ERROR as u64, raise);
         jit.asm.jump_reg(Reg::R0);
-        jit.asm.bind(stay);
+    } else {
+        jit.asm.jump(target);
     }
-    jit.asm.jump(target);
 }
 
 fn is_backward(instr: &Instr) -> bool {
@@ -242,8 +242,23 @@ fn gen_store_fast(jit: &mut Jit, instr: &Instr) -> Option<()> {
     jit.asm.load_slot(Reg::R0, jit.peek(0));
     jit.asm.load_slot(Reg::R1, instr.arg);
     jit.asm.store_slot(instr.arg, Reg::R0);
-    jit.asm.xdecref(Reg::R1);
+    emit_xdecref_line_aware(jit, Reg::R1);
     Some(())
+}
+
+/// Py_XDECREF(reg), with the deallocation (which may run a destructor that looks at the
+/// frame's line) out of line, after prev_instr is set: the instruction needs no prev_instr
+/// up front. Scratch registers are clobbered.
+fn emit_xdecref_line_aware(jit: &mut Jit, reg: Reg) {
+    let done = jit.asm.new_label();
+    let dealloc = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(reg)]);
+        jit.asm.jump(done);
+    });
+    jit.asm.jump_if_zero(reg, done);
+    jit.asm.decref_or_jump(reg, dealloc);
+    jit.asm.bind(done);
 }
 
 fn gen_load_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
@@ -257,7 +272,7 @@ fn gen_load_const(jit: &mut Jit, instr: &Instr) -> Option<()> {
 
 fn gen_pop_top(jit: &mut Jit) -> Option<()> {
     jit.asm.load_slot(Reg::R0, jit.peek(0));
-    jit.asm.xdecref(Reg::R0);
+    emit_xdecref_line_aware(jit, Reg::R0);
     Some(())
 }
 
@@ -719,7 +734,148 @@ fn gen_is_op(jit: &mut Jit, instr: &Instr) -> Option<()> {
     Some(())
 }
 
+/// A reference a template releases: held in a frame slot, or in a callee-saved register.
+#[derive(Clone, Copy)]
+enum Held {
+    Slot(u32),
+    Reg(Reg),
+}
+
+/// Release `items` in order, as the interpreter does at the end of an instruction whose
+/// fast path ran no code: a count dropping to zero (a deallocation, which may run any code)
+/// goes out of line, where prev_instr is set, the rest are released and, as after any code,
+/// tracing is checked (continuing at the next instruction with `depth_after` values). Both
+/// ways end at `done`, which the caller binds right after.
+fn emit_releases(jit: &mut Jit, items: &[Held], depth_after: u32, done: crate::backend::Label) {
+    let next = jit.instr().next;
+    for (i, item) in items.iter().enumerate() {
+        let rest = items[i + 1..].to_vec();
+        let dealloc = jit.cold(move |jit| {
+            // R0 holds the object whose count reached zero.
+            jit.set_prev_instr_current();
+            jit.call(cpython::ffi::_Py_Dealloc as usize, &[Arg::Reg(Reg::R0)]);
+            for item in rest {
+                match item {
+                    Held::Slot(slot) => jit.asm.load_slot(Reg::R0, slot),
+                    Held::Reg(reg) => jit.asm.mov(Reg::R0, reg),
+                }
+                jit.asm.decref(Reg::R0);
+            }
+            check_tracing(jit, next, depth_after);
+            jit.asm.jump(done);
+        });
+        match *item {
+            Held::Slot(slot) => jit.asm.load_slot(Reg::R0, slot),
+            Held::Reg(reg) => jit.asm.mov(Reg::R0, reg),
+        }
+        jit.asm.decref_or_jump(Reg::R0, dealloc);
+    }
+}
+
+/// Offsets in list and tuple objects.
+const OB_SIZE: i32 = std::mem::offset_of!(pyo3_ffi::PyVarObject, ob_size) as i32;
+const LIST_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyListObject, ob_item) as i32;
+const TUPLE_OB_ITEM: i32 = std::mem::offset_of!(pyo3_ffi::PyTupleObject, ob_item) as i32;
+const LIST_ALLOCATED: i32 = std::mem::offset_of!(pyo3_ffi::PyListObject, allocated) as i32;
+
+/// S0 = the position the int in R1 names in a sequence whose length is in R2 (a negative
+/// index counts from the end), as `subscripts::sequence_index` finds it: R1 an exact
+/// one-digit int, the position in range; else a jump to `miss`. Clobbers R3.
+fn emit_sequence_index(jit: &mut Jit, miss: crate::backend::Label) {
+    use crate::backend::Cond;
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyLong_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R1, OB_TYPE, miss);
+    emit_compact_int(jit, Reg::R1, Reg::S0, Reg::R3, miss);
+    let positive = jit.asm.new_label();
+    jit.asm.i_jump_if_imm(Cond::Ge, Reg::S0, 0, positive);
+    jit.asm.i_add(Reg::S0, Reg::R2);
+    jit.asm.bind(positive);
+    // (A still negative position is a huge unsigned one.)
+    jit.asm.u_jump_if(Cond::Ge, Reg::S0, Reg::R2, miss);
+}
+
+/// BINARY_SUBSCR: an exact list or tuple indexed by a one-digit int in range, in line, as
+/// `subscripts::get_item` does it; everything else through the helper, out of line.
+fn gen_binary_subscr(jit: &mut Jit) -> Option<()> {
+    let (container, key) = (jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    let done = jit.asm.new_label();
+    let general = jit.cold(move |jit| {
+        if gen_binary(jit, runtime::subscripts::get_item as usize, 0).is_none() {
+            let exit = jit.side_exit();
+            jit.asm.jump(exit);
+        } else {
+            jit.asm.jump(done);
+        }
+    });
+    let not_list = jit.asm.new_label();
+    let items = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R0, container);
+    jit.asm.load_slot(Reg::R1, key);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, not_list);
+    jit.asm.load_field(Reg::S1, Reg::R0, LIST_OB_ITEM);
+    jit.asm.jump(items);
+    jit.asm.bind(not_list);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyTuple_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, general);
+    jit.asm.mov(Reg::S1, Reg::R0);
+    jit.asm.i_add_imm(Reg::S1, TUPLE_OB_ITEM);
+    jit.asm.bind(items);
+    // S1 = the items, R2 = the length.
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    emit_sequence_index(jit, general);
+    jit.asm.load_field_indexed(Reg::R3, Reg::S1, Reg::S0);
+    jit.asm.incref(Reg::R3);
+    jit.asm.store_slot(container, Reg::R3);
+    jit.asm.mov(Reg::S1, Reg::R0);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(key)], depth - 1, done);
+    jit.asm.bind(done);
+    Some(())
+}
+
+/// STORE_SUBSCR: an exact list indexed by a one-digit int in range, in line, as
+/// `subscripts::set_item` does it (the new item in place before the old one is released),
+/// then the inputs released as the generic instruction does; everything else through the
+/// helper, out of line.
 fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
+    // Stack: value, container, key.
+    let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
+    let depth = jit.depth();
+    let done = jit.asm.new_label();
+    let general = jit.cold(move |jit| {
+        gen_store_subscr_general(jit);
+        jit.asm.jump(done);
+    });
+    jit.asm.load_slot(Reg::R0, container);
+    jit.asm.load_slot(Reg::R1, key);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::R0, OB_TYPE, general);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    emit_sequence_index(jit, general);
+    // R2 = &items[index]; S1 = the old item. The list takes its own reference to the value;
+    // then, as the generic instruction: the old item, and the stack's value, list and index
+    // (an old item's destructor may drop the list's reference to the value, which the
+    // stack's keeps alive until then).
+    jit.asm.load_field(Reg::R2, Reg::R0, LIST_OB_ITEM);
+    jit.asm.i_shl_imm(Reg::S0, 3);
+    jit.asm.i_add(Reg::R2, Reg::S0);
+    jit.asm.load_field(Reg::S1, Reg::R2, 0);
+    jit.asm.load_slot(Reg::R3, value);
+    jit.asm.incref(Reg::R3);
+    jit.asm.store_field(Reg::R2, 0, Reg::R3);
+    emit_releases(
+        jit,
+        &[Held::Reg(Reg::S1), Held::Slot(value), Held::Slot(container), Held::Slot(key)],
+        depth - 3,
+        done,
+    );
+    jit.asm.bind(done);
+    Some(())
+}
+
+fn gen_store_subscr_general(jit: &mut Jit) {
     // Stack: value, container, key.
     let (value, container, key) = (jit.peek(2), jit.peek(1), jit.peek(0));
     jit.set_prev_instr_current();
@@ -732,7 +888,6 @@ fn gen_store_subscr(jit: &mut Jit) -> Option<()> {
     let raise = jit.raise_exit(jit.depth() - 3);
     jit.asm.jump_if_negative_i32(Reg::S0, raise);
     check_tracing(jit, jit.instr().next, jit.depth() - 3);
-    Some(())
 }
 
 fn jump_target(jit: &mut Jit, instr: &Instr) -> Option<crate::backend::Label> {
@@ -855,21 +1010,103 @@ fn gen_for_iter(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let exhausted_at = instr.for_iter_exit();
     let exhausted_target = jit.label_at(exhausted_at)?;
     let iter = jit.peek(0);
-    jit.set_prev_instr_current();
-    jit.call(runtime::for_iter_next as usize, &[Arg::Slot(iter)]);
-    let raise = jit.raise_exit(jit.depth());
-    jit.asm.jump_if_zero(Reg::R0, raise);
-    let exhausted = jit.asm.new_label();
-    jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
-    let top = jit.stack_slot(jit.depth());
-    jit.asm.store_slot(top, Reg::R0);
-    check_tracing(jit, instr.next, jit.depth() + 1);
+    let depth = jit.depth();
+    let top = jit.stack_slot(depth);
     let next = jit.asm.new_label();
-    jit.asm.jump(next);
-    jit.asm.bind(exhausted);
+    let next_start = instr.next;
+    // Any iterator: its tp_iternext (which may run code), through the helper.
+    let general = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(runtime::for_iter_next as usize, &[Arg::Slot(iter)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        let exhausted = jit.asm.new_label();
+        jit.asm.jump_if_equal_imm(Reg::R0, runtime::EXHAUSTED as u64, exhausted);
+        jit.asm.store_slot(top, Reg::R0);
+        check_tracing(jit, next_start, depth + 1);
+        jit.asm.jump(next);
+        jit.asm.bind(exhausted);
+        jit.asm.load_slot(Reg::R0, iter);
+        jit.asm.decref(Reg::R0);
+        jit.asm.jump(exhausted_target);
+    });
+    let Some(layout) = runtime::iter_layout() else {
+        jit.asm.jump(general);
+        jit.asm.bind(next);
+        return Some(());
+    };
+    // A list iterator with items left, or a range iterator with values left, in line as
+    // `listiter_next` and `rangeiter_next` step them (the last step, which releases the
+    // list, and anything else through the helper). No code runs.
+    let not_list = jit.asm.new_label();
     jit.asm.load_slot(Reg::R0, iter);
-    jit.asm.decref(Reg::R0);
-    jit.asm.jump(exhausted_target);
+    jit.asm.load_field(Reg::R1, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyListIter_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R1, Reg::R2, not_list);
+    jit.asm.load_field(Reg::R2, Reg::R0, layout.list_seq);
+    jit.asm.jump_if_zero(Reg::R2, general);
+    jit.asm.load_field(Reg::R3, Reg::R0, layout.list_index);
+    jit.asm.load_field(Reg::R1, Reg::R2, OB_SIZE);
+    jit.asm.u_jump_if(crate::backend::Cond::Ge, Reg::R3, Reg::R1, general);
+    jit.asm.load_field(Reg::R1, Reg::R2, LIST_OB_ITEM);
+    jit.asm.load_field_indexed(Reg::R1, Reg::R1, Reg::R3);
+    jit.asm.incref(Reg::R1);
+    jit.asm.store_slot(top, Reg::R1);
+    jit.asm.i_add_imm(Reg::R3, 1);
+    jit.asm.store_field(Reg::R0, layout.list_index, Reg::R3);
+    jit.asm.jump(next);
+    jit.asm.bind(not_list);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyRangeIter_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R1, Reg::R2, general);
+    // S0 = the value.
+    match layout.range {
+        runtime::RangeLayout::StartStepLen { start, step, len } => {
+            jit.asm.load_field(Reg::R1, Reg::R0, len);
+            jit.asm.i_jump_if_imm(crate::backend::Cond::Le, Reg::R1, 0, general);
+            jit.asm.i_add_imm(Reg::R1, -1);
+            jit.asm.store_field(Reg::R0, len, Reg::R1);
+            jit.asm.load_field(Reg::S0, Reg::R0, start);
+            jit.asm.load_field(Reg::R1, Reg::R0, step);
+            jit.asm.i_add(Reg::R1, Reg::S0);
+            jit.asm.store_field(Reg::R0, start, Reg::R1);
+        }
+        runtime::RangeLayout::IndexStartStepLen { index, start, step, len } => {
+            // start + index++ * step, in wrapping arithmetic (as the unsigned C expression).
+            jit.asm.load_field(Reg::R1, Reg::R0, index);
+            jit.asm.load_field(Reg::R2, Reg::R0, len);
+            jit.asm.i_jump_if(crate::backend::Cond::Ge, Reg::R1, Reg::R2, general);
+            jit.asm.mov(Reg::S0, Reg::R1);
+            jit.asm.i_add_imm(Reg::R1, 1);
+            jit.asm.store_field(Reg::R0, index, Reg::R1);
+            jit.asm.load_field(Reg::R1, Reg::R0, step);
+            jit.asm.i_mul(Reg::S0, Reg::R1);
+            jit.asm.load_field(Reg::R1, Reg::R0, start);
+            jit.asm.i_add(Reg::S0, Reg::R1);
+        }
+    }
+    // The int, as PyLong_FromLong makes it: a small int, or a new one (out of line).
+    let big = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(pyo3_ffi::PyLong_FromLongLong as usize, &[Arg::Reg(Reg::S0)]);
+        let raise = jit.raise_exit(depth);
+        jit.asm.jump_if_zero(Reg::R0, raise);
+        jit.asm.store_slot(top, Reg::R0);
+        jit.asm.jump(next);
+    });
+    match runtime::numbers::small_int_table() {
+        Some((base, shift)) => {
+            use runtime::numbers::{SMALL_INT_MAX, SMALL_INT_MIN};
+            jit.asm.mov(Reg::R2, Reg::S0);
+            jit.asm.i_add_imm(Reg::R2, -SMALL_INT_MIN as i32);
+            jit.asm.jump_if_above_imm(Reg::R2, (SMALL_INT_MAX - SMALL_INT_MIN) as u32, big);
+            jit.asm.i_shl_imm(Reg::R2, shift);
+            jit.asm.load_imm(Reg::R1, base);
+            jit.asm.i_add(Reg::R1, Reg::R2);
+            jit.asm.incref(Reg::R1);
+            jit.asm.store_slot(top, Reg::R1);
+        }
+        None => jit.asm.jump(big),
+    }
     jit.asm.bind(next);
     Some(())
 }
@@ -1005,12 +1242,21 @@ fn gen_get_attr(jit: &mut Jit, name_index: u32) -> Option<()> {
         check_tracing(jit, next, depth);
         jit.asm.jump(done);
     });
-    // The hit, inline: an instance value, as `load_attr_cached` reads it.
+    // The hit, inline: an instance value or a slot's value, as `load_attr_cached` reads it.
+    let slot_kind = jit.asm.new_label();
+    let found = jit.asm.new_label();
     emit_attr_cache_check(jit, slot, cache, miss);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::Slot as u64, slot_kind);
     jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
     emit_instance_values(jit, Reg::R2, Reg::R1, miss);
     jit.asm.load_field(Reg::R0, Reg::R3, FIRST_INDEX);
     jit.asm.load_field_indexed(Reg::R0, Reg::R2, Reg::R0);
+    jit.asm.jump(found);
+    jit.asm.bind(slot_kind);
+    jit.asm.load_field(Reg::R2, Reg::R3, FIRST_INDEX);
+    jit.asm.i_add(Reg::R2, Reg::R1);
+    jit.asm.load_field(Reg::R0, Reg::R2, 0);
+    jit.asm.bind(found);
     jit.asm.jump_if_zero(Reg::R0, miss);
     jit.asm.incref(Reg::R0);
     jit.asm.store_slot(slot, Reg::R0);
@@ -1056,19 +1302,65 @@ fn gen_load_method(jit: &mut Jit, name_index: u32) -> Option<()> {
 }
 
 fn gen_store_attr(jit: &mut Jit, instr: &Instr) -> Option<()> {
+    use runtime::attr_cache::{Kind, StoreAttrCache, STORE_INDEX, STORE_KIND, STORE_TP, STORE_VERSION};
     let name = *jit.names.get(instr.arg as usize)?;
     // Stack: value, owner.
     let (value, owner) = (jit.peek(1), jit.peek(0));
-    jit.set_prev_instr_current();
-    jit.call(runtime::set_attr as usize, &[Arg::Slot(owner), Arg::Imm(name as u64), Arg::Slot(value)]);
-    jit.asm.mov(Reg::S0, Reg::R0);
-    for slot in [value, owner] {
-        jit.asm.load_slot(Reg::R0, slot);
-        jit.asm.decref(Reg::R0);
-    }
-    let raise = jit.raise_exit(jit.depth() - 2);
-    jit.asm.jump_if_negative_i32(Reg::S0, raise);
-    check_tracing(jit, jit.instr().next, jit.depth() - 2);
+    let depth = jit.depth();
+    let cache = StoreAttrCache::new();
+    let cache_addr = &*cache as *const _ as u64;
+    jit.store_attr_caches.push(cache);
+    let done = jit.asm.new_label();
+    // A miss: the helper (the generic store, which may run code), which fills the cache.
+    let miss = jit.cold(move |jit| {
+        jit.set_prev_instr_current();
+        jit.call(
+            runtime::attr_cache::store_attr_cached as usize,
+            &[Arg::Slot(owner), Arg::Imm(name as u64), Arg::Slot(value), Arg::Imm(cache_addr)],
+        );
+        jit.asm.mov(Reg::S0, Reg::R0);
+        for slot in [value, owner] {
+            jit.asm.load_slot(Reg::R0, slot);
+            jit.asm.decref(Reg::R0);
+        }
+        let raise = jit.raise_exit(depth - 2);
+        jit.asm.jump_if_negative_i32(Reg::S0, raise);
+        check_tracing(jit, jit.instr().next, depth - 2);
+        jit.asm.jump(done);
+    });
+    // The hit, inline, as `store_attr_cached` does it: the type and its version are the
+    // cached ones, and the instance value or the slot holds a value, which a new reference
+    // to the value replaces; then, as the generic instruction: the old value, and the
+    // stack's value and owner (an old value's destructor may drop the owner's reference to
+    // the value, which the stack's keeps alive until then).
+    let slot_kind = jit.asm.new_label();
+    let place = jit.asm.new_label();
+    jit.asm.load_slot(Reg::R1, owner);
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, cache_addr);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R3, STORE_TP, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R2, TP_VERSION_TAG);
+    jit.asm.jump_if_field_u32_not_equal(Reg::R0, Reg::R3, STORE_VERSION, miss);
+    jit.asm.load_field_u32(Reg::R0, Reg::R3, STORE_KIND);
+    jit.asm.jump_if_equal_imm(Reg::R0, Kind::Slot as u64, slot_kind);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, Kind::InstanceValue as u64, miss);
+    emit_instance_values(jit, Reg::R2, Reg::R1, miss);
+    jit.asm.load_field(Reg::R0, Reg::R3, STORE_INDEX);
+    jit.asm.i_shl_imm(Reg::R0, 3);
+    jit.asm.i_add(Reg::R2, Reg::R0);
+    jit.asm.jump(place);
+    jit.asm.bind(slot_kind);
+    jit.asm.load_field(Reg::R2, Reg::R3, STORE_INDEX);
+    jit.asm.i_add(Reg::R2, Reg::R1);
+    // R2 = where the value goes; S1 = the old value (there must be one).
+    jit.asm.bind(place);
+    jit.asm.load_field(Reg::S1, Reg::R2, 0);
+    jit.asm.jump_if_zero(Reg::S1, miss);
+    jit.asm.load_slot(Reg::R3, value);
+    jit.asm.incref(Reg::R3);
+    jit.asm.store_field(Reg::R2, 0, Reg::R3);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(value), Held::Slot(owner)], depth - 2, done);
+    jit.asm.bind(done);
     Some(())
 }
 
@@ -1079,7 +1371,11 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let depth_after_inputs = jit.depth() - nargs - 2;
     let next = instr.next;
     let got_result = jit.asm.new_label();
+    let stored = jit.asm.new_label();
     jit.set_prev_instr_current();
+    if kwnames.is_null() && nargs == 1 {
+        emit_list_append(jit, base, stored);
+    }
     match (kwnames.is_null(), super::calls::direct_call_routine()) {
         (true, Some(routine)) => {
             // A compiled callee this site called directly before: the direct-call routine,
@@ -1109,9 +1405,17 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
             jit.asm.slot_address(Reg::R1, base + 2);
             jit.asm.load_imm(Reg::R2, nargs as u64);
             jit.asm.bind(ready);
+            // Not a Python function: a method descriptor (`d.get(k)`, `s.join(x)`), else
+            // `call_positional` (the routine would refuse).
+            let not_function = jit.asm.new_label();
+            jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyFunction_Type) as u64);
+            jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, not_function);
             jit.asm.load_imm(Reg::R3, cache_addr);
             jit.call(routine, &[]);
             jit.asm.jump_if_equal_imm(Reg::R0, super::calls::MISS, general);
+            jit.asm.jump(got_result);
+            jit.asm.bind(not_function);
+            emit_method_descriptor_call(jit, base, nargs, general, got_result);
         }
         (true, None) => {
             jit.call(super::calls::call_positional as usize, &[Arg::Tstate, Arg::SlotAddr(base), Arg::Imm(nargs as u64), Arg::Imm(0)]);
@@ -1124,10 +1428,82 @@ fn gen_call(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let raise = jit.raise_exit(depth_after_inputs);
     jit.asm.jump_if_zero(Reg::R0, raise);
     jit.asm.store_slot(base, Reg::R0);
+    jit.asm.bind(stored);
     // The interpreter checks the eval breaker after every call.
     poll_eval_breaker(jit, depth_after_inputs + 1);
     check_tracing(jit, next, depth_after_inputs + 1);
     Some(())
+}
+
+/// Offset of a method descriptor's vectorcall entry.
+const METHOD_DESCR_VECTORCALL: i32 = std::mem::offset_of!(pyo3_ffi::PyMethodDescrObject, vectorcall) as i32;
+
+/// CALL of a method descriptor (S0; R1 = the first argument's slot, R2 = the argument
+/// count), as `call_positional` does it for any callable with a vectorcall entry: the entry
+/// called with this thread's arguments (`PY_VECTORCALL_ARGUMENTS_OFFSET`), the result
+/// checked by `_Py_CheckFunctionResult`, the call's references released in order. Jumps to
+/// `got_result` with the result in R0; anything else (`list.append`, which
+/// `call_positional` appends itself) to `general`.
+fn emit_method_descriptor_call(jit: &mut Jit, base: u32, nargs: u32, general: crate::backend::Label, got_result: crate::backend::Label) {
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyMethodDescr_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R3, Reg::S0, OB_TYPE, general);
+    jit.asm.jump_if_equal_imm(Reg::S0, super::calls::list_append_descriptor() as u64, general);
+    jit.asm.load_field(Reg::S1, Reg::S0, METHOD_DESCR_VECTORCALL);
+    jit.asm.jump_if_zero(Reg::S1, general);
+    jit.asm.load_imm(Reg::R3, pyo3_ffi::PY_VECTORCALL_ARGUMENTS_OFFSET as u64);
+    // (The backend has no plain register OR: i_arith's OR never takes the overflow label.)
+    jit.asm.i_arith(crate::backend::IOp::Or, Reg::R2, Reg::R3, general);
+    jit.asm.call_indirect(Reg::S1, &[Arg::Reg(Reg::S0), Arg::Reg(Reg::R1), Arg::Reg(Reg::R2), Arg::Imm(0)]);
+    jit.call(
+        super::calls::check_function_result_address(),
+        &[Arg::Tstate, Arg::Reg(Reg::S0), Arg::Reg(Reg::R0), Arg::Imm(0)],
+    );
+    jit.asm.mov(Reg::S1, Reg::R0);
+    jit.asm.load_slot(Reg::R0, base);
+    jit.asm.xdecref(Reg::R0);
+    for i in 1..nargs + 2 {
+        jit.asm.load_slot(Reg::R0, base + i);
+        jit.asm.decref(Reg::R0);
+    }
+    jit.asm.mov(Reg::R0, Reg::S1);
+    jit.asm.jump(got_result);
+}
+
+/// `items.append(x)` on an exact list with room for the item, in line, as
+/// `call_positional` does it (`PyList_Append`, then the call's references released in
+/// order: `list.append`, the list, the item); anything else falls through to the general
+/// call code. Stack: [method, self, arg]; None is the result.
+fn emit_list_append(jit: &mut Jit, base: u32, stored: crate::backend::Label) {
+    let not_append = jit.asm.new_label();
+    let descr = super::calls::list_append_descriptor() as u64;
+    let depth_after = jit.depth() - 2;
+    jit.asm.load_slot(Reg::R0, base);
+    jit.asm.jump_if_not_equal_imm(Reg::R0, descr, not_append);
+    jit.asm.load_slot(Reg::R1, base + 1);
+    jit.asm.load_imm(Reg::R2, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_field_not_equal(Reg::R2, Reg::R1, OB_TYPE, not_append);
+    // Room: ob_size < allocated (else PyList_Append resizes, through the general path).
+    jit.asm.load_field(Reg::R2, Reg::R1, OB_SIZE);
+    jit.asm.load_field(Reg::R3, Reg::R1, LIST_ALLOCATED);
+    jit.asm.u_jump_if(crate::backend::Cond::Ge, Reg::R2, Reg::R3, not_append);
+    jit.asm.load_field(Reg::R3, Reg::R1, LIST_OB_ITEM);
+    jit.asm.load_slot(Reg::R0, base + 2);
+    jit.asm.incref(Reg::R0);
+    jit.asm.mov(Reg::S1, Reg::R2);
+    jit.asm.i_shl_imm(Reg::S1, 3);
+    jit.asm.i_add(Reg::R3, Reg::S1);
+    jit.asm.store_field(Reg::R3, 0, Reg::R0);
+    jit.asm.i_add_imm(Reg::R2, 1);
+    jit.asm.store_field(Reg::R1, OB_SIZE, Reg::R2);
+    // The result, then the releases (the list's may run code: out of line).
+    let none = unsafe { pyo3_ffi::Py_None() } as u64;
+    jit.asm.load_imm(Reg::R0, none);
+    jit.asm.incref(Reg::R0);
+    jit.asm.store_slot(base, Reg::R0);
+    jit.asm.load_imm(Reg::S1, descr);
+    emit_releases(jit, &[Held::Reg(Reg::S1), Held::Slot(base + 1), Held::Slot(base + 2)], depth_after, stored);
+    jit.asm.jump(stored);
+    jit.asm.bind(not_append);
 }
 
 fn gen_build(jit: &mut Jit, helper: usize, n: u32) -> Option<()> {
@@ -1230,8 +1606,47 @@ fn gen_build_map(jit: &mut Jit, instr: &Instr) -> Option<()> {
 fn gen_unpack_sequence(jit: &mut Jit, instr: &Instr) -> Option<()> {
     let exit = jit.side_exit();
     let slot = jit.peek(0);
-    jit.call(runtime::unpack_exact as usize, &[Arg::SlotAddr(slot), Arg::Imm(instr.arg as u64)]);
-    jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+    let n = instr.arg;
+    let done = jit.asm.new_label();
+    // Anything else: the helper (`unpack_exact`), or the interpreter.
+    let general = jit.cold(move |jit| {
+        jit.call(runtime::unpack_exact as usize, &[Arg::SlotAddr(slot), Arg::Imm(n as u64)]);
+        jit.asm.jump_if_nonzero_i32(Reg::R0, exit);
+        jit.asm.jump(done);
+    });
+    if n > 8 {
+        jit.asm.jump(general);
+        jit.asm.bind(done);
+        return Some(());
+    }
+    // An exact tuple or list of exactly n items, in line as `unpack_exact` does it: the items
+    // pushed (last lowest), then the sequence released (no code can run: each item has
+    // gained a reference).
+    let not_tuple = jit.asm.new_label();
+    let items = jit.asm.new_label();
+    // (The type first: only a tuple or a list has an ob_size to read.)
+    jit.asm.load_slot(Reg::R0, slot);
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_TYPE);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyTuple_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, not_tuple);
+    jit.asm.mov(Reg::R1, Reg::R0);
+    jit.asm.i_add_imm(Reg::R1, TUPLE_OB_ITEM);
+    jit.asm.jump(items);
+    jit.asm.bind(not_tuple);
+    jit.asm.load_imm(Reg::R3, std::ptr::addr_of_mut!(pyo3_ffi::PyList_Type) as u64);
+    jit.asm.jump_if_not_equal_reg(Reg::R2, Reg::R3, general);
+    jit.asm.load_field(Reg::R1, Reg::R0, LIST_OB_ITEM);
+    jit.asm.bind(items);
+    // R1 = the items; the length must be n.
+    jit.asm.load_field(Reg::R2, Reg::R0, OB_SIZE);
+    jit.asm.jump_if_not_equal_imm(Reg::R2, n as u64, general);
+    for i in 0..n {
+        jit.asm.load_field(Reg::R2, Reg::R1, 8 * (n - 1 - i) as i32);
+        jit.asm.incref(Reg::R2);
+        jit.asm.store_slot(slot + i, Reg::R2);
+    }
+    jit.asm.decref(Reg::R0);
+    jit.asm.bind(done);
     Some(())
 }
 

@@ -79,7 +79,22 @@ pub struct Tier2State {
     pub failures: Vec<(usize, EntryKey, String)>,
     /// Back-edges asking for a loop whose variant limit was reached.
     pub variant_limit_hits: u64,
+    /// Per loop header: requests to skip before asking again, and the next back-off.
+    pub backoff: Vec<Backoff>,
 }
+
+/// After a request for a loop that gave no tier-2 code (a type key refused or abandoned,
+/// no more variants, an exit right away), the next 1, 2, 4, ... up to `MAX_BACKOFF` requests
+/// for that loop return at once: a request classifies the whole frame, and tier-1 loops
+/// tier 2 cannot take ask every `loop_threshold` back-edges.
+pub struct Backoff {
+    pub header: usize,
+    pub skip: u32,
+    pub next: u32,
+}
+
+/// The longest back-off, in requests.
+pub const MAX_BACKOFF: u32 = 64;
 
 /// `osr_entry`'s answer when Python code it ran raised: tier 1 raises it at the back-edge.
 pub const OSR_ERROR: usize = 1;
@@ -87,10 +102,44 @@ pub const OSR_ERROR: usize = 1;
 /// Called by tier-1 code at a back-edge to `header` (code units) with the frame's stack at
 /// `depth`: the address of tier-2 code to jump to, 0 to stay in tier 1, or `OSR_ERROR` with
 /// an exception set.
-pub unsafe extern "C" fn osr_entry(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame, header: u64, depth: u64) -> usize {
+pub unsafe extern "C" fn osr_entry(tstate: *mut PyThreadState, frame: *mut InterpreterFrame, header: u64, depth: u64) -> usize {
     if !ENABLED.load(Relaxed) {
         return 0;
     }
+    let code = cpython::frame_code(frame);
+    let state = crate::codestate::get(code);
+    if state.is_null() {
+        return 0;
+    }
+    if let Some(tier2) = (*state).tier2.as_mut() {
+        if let Some(b) = tier2.backoff.iter_mut().find(|b| b.header == header as usize) {
+            if b.skip > 0 {
+                b.skip -= 1;
+                return 0;
+            }
+        }
+    }
+    let result = osr_request(tstate, frame, header, depth);
+    // (The frame keeps the code, and so its state, alive.)
+    let tier2 = (*state).tier2.get_or_insert_with(Default::default);
+    let at = tier2.backoff.iter().position(|b| b.header == header as usize);
+    match (result, at) {
+        (0, Some(i)) => {
+            let b = &mut tier2.backoff[i];
+            b.next = (b.next * 2).min(MAX_BACKOFF);
+            b.skip = b.next;
+        }
+        (0, None) => tier2.backoff.push(Backoff { header: header as usize, skip: 1, next: 1 }),
+        (OSR_ERROR, _) => {}
+        (_, Some(i)) => {
+            tier2.backoff.swap_remove(i);
+        }
+        (_, None) => {}
+    }
+    result
+}
+
+unsafe fn osr_request(_tstate: *mut PyThreadState, frame: *mut InterpreterFrame, header: u64, depth: u64) -> usize {
     let py = Python::assume_attached();
     let code = cpython::frame_code(frame);
     let state = crate::codestate::get(code);
