@@ -705,8 +705,9 @@ impl Assembler {
         if bits == 0 {
             dynasm!(self.ops ; .arch aarch64 ; fmov D(fnum(dst)), xzr);
         } else {
-            self.imm_to(TMP0, bits);
-            dynasm!(self.ops ; .arch aarch64 ; fmov D(fnum(dst)), x16);
+            // From the constant pool (within 1 MiB, as branches are): one load.
+            let c = self.constant(f64::from_bits(bits));
+            dynasm!(self.ops ; .arch aarch64 ; ldr D(fnum(dst)), =>c);
         }
     }
 

@@ -455,8 +455,16 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; cvtsi2sd Rx(fnum(dst)), Rq(num(src)));
     }
 
+    /// `dst` = the double with these bits: +0.0 by xorpd, anything else from the constant
+    /// pool (one load, rather than an immediate moved through an integer register).
     pub fn f_load_bits(&mut self, dst: FReg, bits: u64) {
-        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD bits as i64 ; movq Rx(fnum(dst)), r11);
+        let d = fnum(dst);
+        if bits == 0 {
+            dynasm!(self.ops ; .arch x64 ; xorpd Rx(d), Rx(d));
+        } else {
+            let c = self.constant(f64::from_bits(bits));
+            dynasm!(self.ops ; .arch x64 ; movsd Rx(d), QWORD [=>c]);
+        }
     }
 
     /// `dst = *(double *)(base + disp)`.
