@@ -2549,6 +2549,35 @@ def element_2d_invariant_row(points):
     return total
 
 
+def invariant_element_kept_across_stores_elsewhere(a, out):
+    # Stores go to another array: a[i] stays remembered through them when the two arrays
+    # do not share memory (checked at entry).
+    for i in range(len(a)):
+        for j in range(len(out)):
+            out[j] = a[i] * j + out[j]
+    return out
+
+
+def invariant_element_with_overlapping_store(a):
+    # out overlaps a by one element: the entry check sees it, and a[i] is read again.
+    out = a[1:]
+    for i in range(len(a) - 1):
+        for j in range(3):
+            out[i] = a[i] + j
+    return a
+
+
+def invariant_element_with_disjoint_halves(buf):
+    # Two views of one buffer that do not overlap: a store into one leaves the other's
+    # remembered element valid.
+    a = buf[:100]
+    out = buf[100:]
+    for i in range(len(a)):
+        for j in range(len(out)):
+            out[j] += a[i] * 0.5
+    return buf
+
+
 MEMO_CASES = [
     case(same_element_twice, arr(np.linspace(-3.0, 3.0, 501))),
     case(same_element_twice, at(np.nan, 300, np.linspace(-3.0, 3.0, 501)), id="same_element_twice_nan"),
@@ -2563,6 +2592,9 @@ MEMO_CASES = [
     case(element_after_index_changes, arr(np.linspace(0.0, 5.0, 301) ** 2)),
     case(element_after_array_rebound, arr(np.linspace(0.0, 5.0, 301)), arr(np.linspace(9.0, 1.0, 301))),
     case(element_2d_invariant_row, np.random.default_rng(7).random((40, 2))),
+    case(invariant_element_kept_across_stores_elsewhere, arr(np.linspace(0.0, 2.0, 60)), arr(np.linspace(1.0, 3.0, 70))),
+    case(invariant_element_with_overlapping_store, arr(np.linspace(0.0, 2.0, 300)), exits=("array_overlap",)),
+    case(invariant_element_with_disjoint_halves, arr(np.linspace(0.0, 2.0, 200))),
 ]
 
 

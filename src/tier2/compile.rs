@@ -103,6 +103,10 @@ struct Compiler<'a> {
     /// The array elements states may remember (`State::memos` indexes this), in the order
     /// first met: the same in both passes.
     memo_keys: Vec<MemoKey>,
+    /// Array locals stored into, and those checked at entry not to share memory with any
+    /// other array local (a store into one leaves other arrays' elements remembered).
+    stored_arrays: Vec<u32>,
+    disjoint_stores: Vec<u32>,
     /// Spill slots living in registers.
     map: SlotMap,
     /// Weighted uses of each slot as (double, integer), for choosing the map.
@@ -201,7 +205,7 @@ pub fn compile_loop(
     let layout = Layout { nl, ss: ss + 1, cached: cached.iter().map(|c| c.slots()).sum::<u32>() + 1 };
 
     // The entry state, from the observed types.
-    let mut entry_map = EntryMap { layout, floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![], seq_iters: vec![] };
+    let mut entry_map = EntryMap { layout, disjoint: vec![], floats: vec![], ints: vec![], scalars: vec![], range_iters: vec![], seq_iters: vec![] };
     let mut locals = Vec::new();
     for (k, ty) in key[..nl as usize].iter().enumerate() {
         let k = k as u32;
@@ -247,7 +251,7 @@ pub fn compile_loop(
     }
     let uses_numpy = key.iter().any(|t| matches!(t, EntryTy::NpF64 | EntryTy::NpScalar(_) | EntryTy::Array { .. }));
     let entry_state = State { locals, stack, memos: Vec::new() };
-    let entry_map = Box::new(entry_map);
+    let mut entry_map = Box::new(entry_map);
     let guard_exits = Box::new(AtomicU32::new(0));
 
     // Loop nesting weights: code in an inner loop counts ten times per level.
@@ -262,14 +266,28 @@ pub fn compile_loop(
     // Two passes: the first learns which slots are used most, the second keeps those in
     // registers.
     let first_pass = compile_pass(&bc, tier1, layout, region.clone(), targets.clone(), &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, &cached, SlotMap::default())?;
+        &guard_exits, header_pos, entry_state.clone(), &entry_map, &weights, &cached, SlotMap::default(), &[])?;
+    // Arrays the loop stores into: checked at entry not to share memory with the other
+    // array locals, the second pass keeps other arrays' remembered elements across them.
+    let arrays: Vec<u32> = key[..nl as usize]
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t, EntryTy::Array { .. }))
+        .map(|(k, _)| k as u32)
+        .collect();
+    for &stored in &first_pass.stored_arrays {
+        for &other in arrays.iter().filter(|&&k| k != stored) {
+            entry_map.disjoint.push((stored, other));
+        }
+    }
+    let disjoint_stores = if entry_map.disjoint.is_empty() { Vec::new() } else { first_pass.stored_arrays.clone() };
     let map = if super::REGISTER_HOMES.load(std::sync::atomic::Ordering::Relaxed) {
         SlotMap::choose(&first_pass.usage)
     } else {
         SlotMap::default()
     };
     let pass = compile_pass(&bc, tier1, layout, region, targets, &consts, &names, frame, uses_numpy,
-        &guard_exits, header_pos, entry_state, &entry_map, &weights, &cached, map)?;
+        &guard_exits, header_pos, entry_state, &entry_map, &weights, &cached, map, &disjoint_stores)?;
     let _ = py;
     if let Ok(dir) = std::env::var("AUTOJIT_DUMP_DIR") {
         // Debugging aid: the machine code, for `objdump -D -b binary -mi386:x86-64`.
@@ -363,6 +381,8 @@ struct Pass {
     assumptions: Vec<super::Assumption>,
     uses_numpy: bool,
     usage: HashMap<u32, (u64, u64)>,
+    /// Array locals the code stores into.
+    stored_arrays: Vec<u32>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -383,6 +403,7 @@ fn compile_pass(
     weights: &[u64],
     cached: &[Cached],
     map: SlotMap,
+    disjoint_stores: &[u32],
 ) -> Result<Pass, String> {
     let mut c = Compiler {
         asm: Assembler::new(cpython::FRAME_LOCALSPLUS, cpython::REFCOUNTS, cpython::ffi::_Py_Dealloc as usize),
@@ -418,6 +439,8 @@ fn compile_pass(
         just_stored: None,
         cold: Vec::new(),
         memo_keys: Vec::new(),
+        stored_arrays: Vec::new(),
+        disjoint_stores: disjoint_stores.to_vec(),
         map,
         usage: HashMap::new(),
     };
@@ -428,6 +451,13 @@ fn compile_pass(
     c.asm.call(exits::enter as usize, &[Arg::Frame, Arg::SpillBase, Arg::Imm(entry_map as *const EntryMap as u64)]);
     c.reload(true);
     c.read_cached_facts();
+    if !c.disjoint_stores.is_empty() {
+        c.flush(false);
+        c.asm.call(exits::arrays_overlap as usize, &[Arg::Frame, Arg::Imm(entry_map as *const EntryMap as u64)]);
+        c.reload(false);
+        let overlap = c.exit(header_pos, &entry_state, true, "array_overlap");
+        c.asm.jump_if_nonzero(Reg::R0, overlap);
+    }
     let first = c.version(header_pos, entry_state);
     c.asm.jump(first);
     while let Some((pos, state, label)) = c.work.pop() {
@@ -462,6 +492,7 @@ fn compile_pass(
         assumptions: std::mem::take(&mut c.assumptions),
         uses_numpy: c.uses_numpy,
         usage: std::mem::take(&mut c.usage),
+        stored_arrays: std::mem::take(&mut c.stored_arrays),
         machine_code: c.asm.finish()?,
         exit_maps,
     })
@@ -586,7 +617,7 @@ impl<'a> Compiler<'a> {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
                     self.track_unchecked(instr, depth, &state);
-                    self.forget_memos(instr, &mut state);
+                    self.forget_memos(instr, &before, &mut state);
                     pos += 1;
                     if !self.region.contains(&pos) || self.targets.contains(&pos) {
                         // Block versions hold finite doubles only.
@@ -692,14 +723,28 @@ impl<'a> Compiler<'a> {
         Some((self.memo_keys.len() - 1) as u8)
     }
 
-    /// After `instr`: forget what it may have changed. A store to a local forgets the
-    /// elements it indexes or names; anything that may write memory (an array store, or an
-    /// instruction not listed) forgets them all.
-    fn forget_memos(&mut self, instr: &crate::bytecode::Instr, state: &mut State) {
+    /// After `instr` (`before`: the state it started in): forget what it may have changed.
+    /// A store to a local forgets the elements it indexes or names; a store into an array
+    /// checked at entry to share no memory with other arrays forgets that array's elements;
+    /// anything else that may write memory (another store, an instruction not listed)
+    /// forgets them all.
+    fn forget_memos(&mut self, instr: &crate::bytecode::Instr, before: &State, state: &mut State) {
         if state.memos.is_empty() {
             return;
         }
         match instr.op {
+            Op::STORE_SUBSCR => {
+                // Into an array checked at entry not to share memory with other arrays: only
+                // its own elements change.
+                let d = before.stack.len();
+                match before.stack.get(d.wrapping_sub(2)) {
+                    Some(&Slot::LocalObj(k, EntryTy::Array { .. })) if self.disjoint_stores.contains(&k) => {
+                        let keys = &self.memo_keys;
+                        state.memos.retain(|&m| keys[m as usize].array != k);
+                    }
+                    _ => state.memos.clear(),
+                }
+            }
             Op::STORE_FAST => {
                 let k = instr.arg;
                 let keys = &self.memo_keys;
@@ -2626,6 +2671,9 @@ impl<'a> Compiler<'a> {
         let d = Self::depth(state) as usize;
         let (value, container, index) = (state.stack[d - 3], state.stack[d - 2], state.stack[d - 1]);
         let Slot::LocalObj(k, EntryTy::Array { ndim, writeable: true, dtype }) = container else { return None };
+        if !self.stored_arrays.contains(&k) {
+            self.stored_arrays.push(k);
+        }
         let int_value = matches!(value, Slot::I(..) | Slot::N(NKind::I64 | NKind::I32, ..));
         // What numpy stores exactly as a C cast would: into float arrays any number (float32
         // rounding, ints exact below 2^53); into int arrays only ints (numpy truncates

@@ -122,6 +122,10 @@ pub struct ExitMap {
 /// What to unbox at entry.
 pub struct EntryMap {
     pub layout: Layout,
+    /// (stored array local, other array local) pairs whose memory must not overlap at entry:
+    /// the code then keeps elements of the other array it remembered across stores into the
+    /// first (`State::memos`).
+    pub disjoint: Vec<(u32, u32)>,
     /// (local, kind): locals entering unboxed.
     pub floats: Vec<(u32, FKind)>,
     pub ints: Vec<u32>,
@@ -523,4 +527,43 @@ pub fn range_iter_layout_ok() -> bool {
         Py_DECREF(iter);
         ok
     })
+}
+
+/// Entry check: 1 if any pair of arrays in `map.disjoint` may share memory (then the code
+/// exits at once: its remembered elements assume they do not), else 0. Conservative: the
+/// bytes an array's elements can span, each element taken as 8 bytes wide.
+pub unsafe extern "C" fn arrays_overlap(frame: *mut InterpreterFrame, map: *const EntryMap) -> u64 {
+    let map = &*map;
+    for &(a, b) in &map.disjoint {
+        if let (Some(x), Some(y)) = (array_span(*slot_ptr(frame, a)), array_span(*slot_ptr(frame, b))) {
+            if x.0 < y.1 && y.0 < x.1 {
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+/// The byte range [low, high) an ndarray's elements lie in (None if it has none).
+unsafe fn array_span(array: *mut PyObject) -> Option<(usize, usize)> {
+    use super::numpy::{ARRAY_DATA, ARRAY_DIMS, ARRAY_ND, ARRAY_STRIDES};
+    let field = |off: i32| (array as usize + off as usize) as *const usize;
+    let data = *field(ARRAY_DATA) as i128;
+    let nd = *(field(ARRAY_ND) as *const i32);
+    let dims = *field(ARRAY_DIMS) as *const isize;
+    let strides = *field(ARRAY_STRIDES) as *const isize;
+    let (mut low, mut high) = (data, data + 8);
+    for axis in 0..nd.max(0) as usize {
+        let dim = *dims.add(axis) as i128;
+        if dim <= 0 {
+            return None;
+        }
+        let reach = (dim - 1) * *strides.add(axis) as i128;
+        if reach < 0 {
+            low += reach;
+        } else {
+            high += reach;
+        }
+    }
+    Some((low.max(0) as usize, high.max(0) as usize))
 }

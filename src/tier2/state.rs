@@ -457,8 +457,9 @@ pub struct State {
 }
 
 /// An array element by where its operands live: the array local and, per axis, the index
-/// as a constant or a local's own slot. Valid until either local is stored to or any
-/// array is written.
+/// as a constant or a local's own slot. Valid until either local is stored to or an array
+/// that may share its memory is written (a store into an array checked at entry to share
+/// none with the other array locals changes only its own elements).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct MemoKey {
     pub array: u32,
