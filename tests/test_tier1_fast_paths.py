@@ -72,6 +72,42 @@ def test_list_append_and_its_look_alikes():
     check(wrong_self)
 
 
+def test_list_append_to_a_list_being_sorted():
+    # During list.sort() the list is emptied, with no item array and allocated = -1: an
+    # append then takes CPython's general path, and the sort raises ValueError afterwards.
+    from functools import cmp_to_key
+
+    def append_while_sorting(n):
+        z = list(range(n))
+
+        def compare(x, y):
+            z.append(1)
+            return (x > y) - (x < y)
+
+        try:
+            z.sort(key=cmp_to_key(compare))
+        except ValueError as error:
+            return "raised", str(error), len(z)
+        return "sorted", z
+
+    def append_in_key(n):
+        z = list(range(n, 0, -1))
+
+        def key(x):
+            z.append(x)
+            return -x
+
+        try:
+            z.sort(key=key)
+        except ValueError as error:
+            return "raised", str(error), len(z)
+        return "sorted", z
+
+    for n in (2, 12, 40):
+        check(append_while_sorting, n)
+        check(append_in_key, n)
+
+
 def test_list_append_growth_and_release_order():
     # Appends across every capacity step, and lists that die in their own append: the
     # destructors run in the interpreter's order, seeing the frame's line.

@@ -1485,7 +1485,9 @@ fn emit_list_append(jit: &mut Jit, base: u32, stored: crate::backend::Label) {
     // Room: ob_size < allocated (else PyList_Append resizes, through the general path).
     jit.asm.load_field(Reg::R2, Reg::R1, OB_SIZE);
     jit.asm.load_field(Reg::R3, Reg::R1, LIST_ALLOCATED);
-    jit.asm.u_jump_if(crate::backend::Cond::Ge, Reg::R2, Reg::R3, not_append);
+    // Signed: a list being sorted has allocated = -1 (and no items) and must take the
+    // general path, as in CPython.
+    jit.asm.i_jump_if(crate::backend::Cond::Ge, Reg::R2, Reg::R3, not_append);
     jit.asm.load_field(Reg::R3, Reg::R1, LIST_OB_ITEM);
     jit.asm.load_slot(Reg::R0, base + 2);
     jit.asm.incref(Reg::R0);
