@@ -2578,6 +2578,34 @@ def invariant_element_with_disjoint_halves(buf):
     return buf
 
 
+def python_float_overflow_chain(data):
+    # Python floats: + - * overflow to inf and NaN silently; tier 2 leaves the result
+    # unchecked until something else uses it (a comparison, a store, the loop's end).
+    total = 0.0
+    hits = 0
+    for x in data:
+        y = x * x * 1e300 - x * 1e300
+        total += y
+        if y > 1e308:
+            hits += 1
+    return total, hits
+
+
+def python_float_nan_into_min(data):
+    best = 1e300
+    for i in range(len(data)):
+        v = data[i] * 1e200 * 1e200 - data[i] * 1e200 * 1e200
+        best = min(best, v + 1.0)
+    return best
+
+
+def python_float_inf_into_int(data):
+    out = 0
+    for i in range(len(data)):
+        out += int(data[i] * data[i] * 1e308)
+    return out
+
+
 MEMO_CASES = [
     case(same_element_twice, arr(np.linspace(-3.0, 3.0, 501))),
     case(same_element_twice, at(np.nan, 300, np.linspace(-3.0, 3.0, 501)), id="same_element_twice_nan"),
@@ -2596,6 +2624,19 @@ MEMO_CASES = [
     case(invariant_element_with_overlapping_store, arr(np.linspace(0.0, 2.0, 300)), exits=("array_overlap",)),
     case(invariant_element_with_disjoint_halves, arr(np.linspace(0.0, 2.0, 200))),
 ]
+
+DEFERRED_CHECK_CASES = [
+    case(python_float_overflow_chain, lst(np.linspace(0.0, 2.0, 300)), rtype=tuple),
+    case(python_float_overflow_chain, lst(np.linspace(0.0, 0.5, 300)), rtype=tuple, id="python_float_no_overflow"),
+    case(python_float_nan_into_min, lst(np.linspace(0.0, 2.0, 300)), rtype=float),
+    case(python_float_inf_into_int, lst(np.linspace(0.0, 2.0, 300)), raises=OverflowError),
+    case(python_float_inf_into_int, lst(np.linspace(0.0, 0.01, 300)), rtype=int, id="python_float_int_in_range"),
+]
+
+
+@pytest.mark.parametrize("fn, args, expect", DEFERRED_CHECK_CASES)
+def test_python_float_results_checked_when_used(fn, args, expect):
+    run(fn, *args, **expect)
 
 
 @pytest.mark.parametrize("fn, args, expect", MEMO_CASES)

@@ -613,6 +613,7 @@ impl<'a> Compiler<'a> {
             let before = state.clone();
             self.current = pos;
             let depth = Self::depth(&state);
+            self.loaded_unchecked = false;
             match self.gen(pos, &mut state) {
                 Some(Step::Done) => return Ok(()),
                 Some(Step::Next) => {
@@ -669,7 +670,12 @@ impl<'a> Compiler<'a> {
     /// unchecked.
     fn track_unchecked(&mut self, instr: &crate::bytecode::Instr, depth: u32, state: &State) {
         match instr.op {
-            Op::BINARY_OP => self.unchecked.retain(|&d| d + 2 < depth),
+            Op::BINARY_OP => {
+                self.unchecked.retain(|&d| d + 2 < depth);
+                if self.loaded_unchecked {
+                    self.unchecked.push(depth - 2);
+                }
+            }
             Op::BUILD_TUPLE => self.unchecked.retain(|&d| d + instr.arg < depth),
             Op::BINARY_SUBSCR => {
                 self.unchecked.retain(|&d| d + 2 < depth);
@@ -2029,7 +2035,14 @@ impl<'a> Compiler<'a> {
                     }
                 };
                 self.asm.f_arith(fop, FReg::F0, right);
-                self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                if kind == FKind::Float && fop != FOp::Div {
+                    // Python's float + - * never raise or warn: an infinity or NaN result is
+                    // a value, left unchecked like a loaded one until something else uses it
+                    // (then the exit hands it over as it is). numpy's warn: checked here.
+                    self.loaded_unchecked = true;
+                } else {
+                    self.asm.jump_if_f_nonfinite(FReg::F0, exit);
+                }
             }
         }
         self.ss_f(home, FReg::F0);
